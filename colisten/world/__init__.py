@@ -1,0 +1,1 @@
+"""Worlds: synthetic generation, real-data import, replay and analysis, one format."""

@@ -1,0 +1,1 @@
+"""colisten: feature_repo."""

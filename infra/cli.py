@@ -1,0 +1,211 @@
+"""The `colisten` command line: thin typer glue over each stage's functions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+app = typer.Typer(
+    help="colisten: a streaming audiobook recommender (2T-HGNN).", no_args_is_help=True
+)
+services_app = typer.Typer(help="Local Kafka broker and Redis.", no_args_is_help=True)
+topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
+store_app = typer.Typer(help="The Feast feature store.", no_args_is_help=True)
+stream_app = typer.Typer(help="Stream processors.", no_args_is_help=True)
+world_app = typer.Typer(help="Synthetic and real worlds.", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+app.add_typer(topics_app, name="topics")
+app.add_typer(store_app, name="store")
+app.add_typer(stream_app, name="stream")
+app.add_typer(world_app, name="world")
+
+console = Console()
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+# -- services ------------------------------------------------------------------------
+
+
+def _services_call(action: str) -> None:
+    from infra import services
+    from infra.settings import ConfigError, ServicesConfig
+
+    try:
+        cfg = ServicesConfig.from_env()
+        if action == "up":
+            statuses = services.all_up(cfg)
+        elif action == "down":
+            services.all_down(cfg)
+            statuses = services.all_status(cfg)
+        else:
+            statuses = services.all_status(cfg)
+    except (ConfigError, services.ServiceError) as exc:
+        raise _fail(str(exc)) from exc
+    table = Table("service", "state", "pid", "address", "log")
+    for st in statuses:
+        state = "[green]running[/]" if st.running else "[yellow]stopped[/]"
+        table.add_row(st.name, state, str(st.pid or "-"), st.address, str(st.log))
+    console.print(table)
+
+
+@services_app.command("up")
+def services_up() -> None:
+    """Start Kafka (KRaft) and Redis on loopback; idempotent."""
+    _services_call("up")
+
+
+@services_app.command("down")
+def services_down() -> None:
+    """Stop the Kafka broker and Redis started by `up`."""
+    _services_call("down")
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Show whether Kafka and Redis run."""
+    _services_call("status")
+
+
+# -- topics and store ----------------------------------------------------------------
+
+
+@topics_app.command("create")
+def topics_create(
+    partitions: Annotated[
+        int | None, typer.Option(help="Partitions of keyed topics.")
+    ] = None,
+) -> None:
+    """Create colisten's topics (interactions, the DLQ, internal ones) if missing."""
+    from infra.topics import colisten_topics, ensure_topics
+
+    for topic, n in sorted(ensure_topics(colisten_topics(partitions)).items()):
+        console.print(f"{topic}: {n} partitions")
+
+
+@store_app.command("apply")
+def store_apply() -> None:
+    """Register every entity, view and service in the Feast registry."""
+    from feature_repo.config import FeatureStoreConfig
+    from feature_repo.store import apply_definitions, open_store
+
+    cfg = FeatureStoreConfig.from_env()
+    apply_definitions(open_store(cfg), cfg)
+    console.print(
+        f"applied feature definitions ({cfg.online} online store, {cfg.data_dir})"
+    )
+
+
+# -- stream --------------------------------------------------------------------------
+
+
+@stream_app.command("worker")
+def stream_worker(
+    loglevel: Annotated[str, typer.Option(help="crit|error|warn|info|debug")] = "warn",
+) -> None:
+    """Run one stream worker (Faust) until Ctrl-C."""
+    from stream_processors.app import run_worker
+
+    run_worker(loglevel=loglevel)
+
+
+# -- world ---------------------------------------------------------------------------
+
+
+@world_app.command("generate")
+def world_generate(
+    out: Annotated[Path, typer.Option(help="Output directory.")],
+    scale: Annotated[str, typer.Option(help="tiny|small|medium|large")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Generate a synthetic audio world (catalogue, users, events, manifest)."""
+    from colisten.world.generator import SCALES, generate_world
+
+    if scale not in SCALES:
+        raise _fail(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    manifest = generate_world(scale, seed, out)
+    console.print(f"world written to {out}: {manifest.counts}")
+
+
+@world_app.command("import")
+def world_import(
+    dataset: Annotated[str, typer.Argument(help="Dataset name: movielens.")],
+    src: Annotated[Path, typer.Option(help="The dataset's folder.")],
+    out: Annotated[Path, typer.Option(help="Output directory.")],
+) -> None:
+    """Map a real public dataset onto the event contract."""
+    if dataset != "movielens":
+        raise _fail(f"unknown dataset {dataset!r}; supported: movielens")
+    from colisten.world.movielens import import_movielens
+
+    if not src.is_dir():
+        raise _fail(f"{src} is not a directory")
+    manifest = import_movielens(src, out)
+    console.print(f"world written to {out}: {manifest.counts}")
+
+
+@app.command("replay")
+def replay_cmd(
+    world: Annotated[Path, typer.Option(help="World directory.")],
+    rate: Annotated[float | None, typer.Option(help="Events per wall second.")] = None,
+    speedup: Annotated[
+        float | None,
+        typer.Option(help="Simulated clock: replay event time this many times faster."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Stop before this event time: ISO time, ms, or 'split'."),
+    ] = None,
+) -> None:
+    """Publish a world's events to Kafka in time order, keyed by user_id."""
+    from colisten.world.replay import replay
+    from infra.settings import kafka_bootstrap
+    from infra.topics import ensure_topics
+
+    until_ms = _parse_time(until, world) if until else None
+    ensure_topics()
+    stats = replay(
+        world, kafka_bootstrap(), rate=rate, speedup=speedup, until_ms=until_ms
+    )
+    console.print(
+        f"replayed {stats.events} events in {stats.seconds:.1f}s "
+        f"({stats.events_per_s:,.0f} events/s)"
+    )
+
+
+def _parse_time(value: str, world: Path) -> int:
+    """Event time in ms from an ISO timestamp, an integer of ms, or 'split'."""
+    import pandas as pd
+
+    from colisten.world.format import WorldManifest
+
+    if value == "split":
+        return WorldManifest.read(world).split_ms
+    if value.isdigit():
+        return int(value)
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return int(ts.value // 1_000_000)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run the main job end to end on the embedded defaults (what `make demo` runs)."""
+    from infra.demo import run_demo
+
+    raise typer.Exit(code=run_demo())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,108 @@
+"""Kafka topic administration with kafka-python's admin client: topics are created by code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from colisten import names
+from infra.settings import kafka_bootstrap
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic colisten owns: name, partitions and config."""
+
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+def default_partitions() -> int:
+    """Partitions of the keyed topics: COLISTEN_PARTITIONS, else 4."""
+    return int(os.environ.get("COLISTEN_PARTITIONS", "4"))
+
+
+def colisten_topics(partitions: int | None = None) -> list[TopicSpec]:
+    """Every topic the pipeline needs (the stream worker's own changelogs excepted)."""
+    n = partitions or default_partitions()
+    keep = {"retention.ms": "-1", "retention.bytes": "-1"}
+    return [
+        TopicSpec(names.INTERACTIONS_TOPIC, n, keep),
+        TopicSpec(names.INTERACTIONS_DLQ_TOPIC, 1, keep),
+        TopicSpec(names.COLISTEN_PAIRS_TOPIC, n, keep),
+    ]
+
+
+def ensure_topics(
+    specs: list[TopicSpec] | None = None, bootstrap: str | None = None
+) -> dict[str, int]:
+    """Create missing topics; return {topic: partitions} as the broker reports them."""
+    specs = specs if specs is not None else colisten_topics()
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap or kafka_bootstrap(), client_id="colisten-admin"
+    )
+    try:
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(s.name, s.partitions, 1, topic_configs=s.config)
+            for s in specs
+            if s.name not in existing
+        ]
+        if missing:
+            try:
+                admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+        described = admin.describe_topics([s.name for s in specs])
+        return {d["name"]: len(d["partitions"]) for d in described}
+    finally:
+        admin.close()
+
+
+def reset_topics(
+    specs: list[TopicSpec] | None = None,
+    bootstrap: str | None = None,
+    timeout_s: float = 60.0,
+) -> dict[str, int]:
+    """Delete and recreate topics (empty), waiting for the deletion to complete."""
+    import time
+
+    specs = specs if specs is not None else colisten_topics()
+    wanted = {s.name for s in specs}
+    delete_topics(sorted(wanted), bootstrap)
+    deadline = time.monotonic() + timeout_s
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap or kafka_bootstrap(), client_id="colisten-admin"
+    )
+    try:
+        while wanted & set(admin.list_topics()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topics {sorted(wanted)} still listed after delete")
+            time.sleep(0.2)
+    finally:
+        admin.close()
+    while True:
+        try:
+            return ensure_topics(specs, bootstrap)
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def delete_topics(topics: list[str], bootstrap: str | None = None) -> None:
+    """Delete topics that exist (used by tests and `colisten topics reset`)."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap or kafka_bootstrap(), client_id="colisten-admin"
+    )
+    try:
+        present = [t for t in topics if t in set(admin.list_topics())]
+        if present:
+            admin.delete_topics(present)
+    finally:
+        admin.close()

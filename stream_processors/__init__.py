@@ -1,0 +1,1 @@
+"""colisten: stream_processors."""

@@ -1,0 +1,69 @@
+"""Configuration of the stream worker: one frozen object, every field overridable by env."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from colisten import names
+from infra.settings import REPO_ROOT, ConfigError, kafka_bootstrap
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """How the stream worker runs; env var COLISTEN_STREAM_<FIELD> overrides each field."""
+
+    app_id: str = "colisten-stream"
+    interactions_topic: str = names.INTERACTIONS_TOPIC
+    dlq_topic: str = names.INTERACTIONS_DLQ_TOPIC
+    bootstrap: str = field(default_factory=kafka_bootstrap)
+    partitions: int = 4
+    store: str = "memory://"
+    """Faust table store: memory:// (changelog-restored) or rocksdb:// (on disk)."""
+    data_dir: Path = field(default_factory=lambda: REPO_ROOT / "var" / "stream")
+    window_days: int = 90
+    recent_items: int = 50
+    """N: how many distinct audiobooks and podcasts a user's recent list keeps."""
+    flush_interval_s: float = 0.2
+    """Online micro-batch: push at least this often..."""
+    flush_max_rows: int = 2000
+    """...or as soon as this many distinct keys are pending."""
+    offline_flush_interval_s: float = 5.0
+    """Offline rows are batched longer, to keep parquet parts few."""
+
+    def __post_init__(self) -> None:
+        if self.partitions < 1:
+            raise ConfigError("partitions must be >= 1")
+        if self.window_days < 1:
+            raise ConfigError("window_days must be >= 1")
+        if self.recent_items < 1:
+            raise ConfigError("recent_items must be >= 1")
+        if self.flush_interval_s <= 0 or self.offline_flush_interval_s <= 0:
+            raise ConfigError("flush intervals must be > 0")
+
+    @property
+    def window_ms(self) -> int:
+        """The event-time window in milliseconds."""
+        return self.window_days * 24 * 3600 * 1000
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> StreamConfig:
+        """Defaults, then COLISTEN_STREAM_* environment variables, then overrides."""
+        base = cls()
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"COLISTEN_STREAM_{f.name.upper()}")
+            if raw is None:
+                continue
+            current = getattr(base, f.name)
+            try:
+                values[f.name] = (
+                    type(current)(raw) if not isinstance(current, Path) else Path(raw)
+                )
+            except ValueError as exc:
+                raise ConfigError(
+                    f"COLISTEN_STREAM_{f.name.upper()}={raw!r}: {exc}"
+                ) from exc
+        values.update(overrides)
+        return replace(base, **values)  # type: ignore[arg-type]
