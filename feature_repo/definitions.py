@@ -6,17 +6,37 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from feast import FeatureView
 
-from feature_repo import entities, user_weak_signals
+from feature_repo import (
+    batch_views,
+    colisten_edges,
+    entities,
+    feature_services,
+    item_popularity,
+    user_recent_items,
+    user_weak_signals,
+)
+
+PUSH_FED = (user_weak_signals, user_recent_items, colisten_edges, item_popularity)
 
 OFFLINE_SCHEMAS: dict[str, pa.Schema] = {
-    user_weak_signals.VIEW: user_weak_signals.ARROW_SCHEMA,
+    **{m.VIEW: m.ARROW_SCHEMA for m in PUSH_FED},
+    **batch_views.ARROW_SCHEMAS,
 }
-"""Offline parquet schema of every push-fed view, by view name."""
+"""Offline parquet schema of every view, by view name."""
 
 
 def objects(data_dir: Path | None = None) -> list[Any]:
     """Entities, sources, views and feature services, with offline rows under data_dir."""
     objs: list[Any] = [entities.user, entities.item, entities.item_pair]
-    objs.extend(user_weak_signals.build(data_dir))
+    views: dict[str, FeatureView] = {}
+    for module in PUSH_FED:
+        source, view = module.build(data_dir)
+        objs += [source, view]
+        views[view.name] = view
+    for view in batch_views.build(data_dir):
+        objs.append(view)
+        views[view.name] = view
+    objs.extend(feature_services.build(views))
     return objs

@@ -155,6 +155,26 @@ def world_import(
     console.print(f"world written to {out}: {manifest.counts}")
 
 
+@world_app.command("analyze")
+def world_analyze(
+    world: Annotated[Path, typer.Option(help="World directory.")],
+    out: Annotated[Path, typer.Option(help="Output dir.")] = Path("reports/world"),
+    seed: Annotated[int, typer.Option(help="Seed of the pair samples.")] = 0,
+) -> None:
+    """Reproduce the paper's Section 3 (Figure 2, weak-signal odds) on a world."""
+    from colisten.world.analysis import analyze_world, key_numbers
+    from colisten.world.format import MANIFEST_FILE
+
+    if not (world / MANIFEST_FILE).is_file():
+        raise _fail(f"{world} is not a world directory (no world.json)")
+    result = analyze_world(world, out, seed=seed)
+    table = Table("metric", "paper", "ours", title=f"Section 3 on {world}")
+    for row in key_numbers(result):
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"report: {out / 'report.md'} ({result['timing_s']['total']:.1f}s)")
+
+
 @app.command("replay")
 def replay_cmd(
     world: Annotated[Path, typer.Option(help="World directory.")],
@@ -205,6 +225,71 @@ def demo() -> None:
     from infra.demo import run_demo
 
     raise typer.Exit(code=run_demo())
+
+
+# -- train ---------------------------------------------------------------------------
+
+train_app = typer.Typer(
+    help="Trainers: item content embeddings, the HGNN.", no_args_is_help=True
+)
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("content")
+def train_content(
+    world: Annotated[Path, typer.Option(help="World directory (its catalogue).")],
+    model: Annotated[
+        str | None,
+        typer.Option(help="Sentence model (default: COLISTEN_TEXT_MODEL or MiniLM)."),
+    ] = None,
+) -> None:
+    """Embed every catalogue item's title + description into item_content (cached)."""
+    from colisten.world.format import read_catalogue
+    from feature_repo.config import FeatureStoreConfig
+    from feature_repo.store import apply_definitions, open_store
+    from trainers.content import default_cache_dir, embed_items, write_item_content
+
+    cfg = FeatureStoreConfig.from_env()
+    apply_definitions(open_store(cfg), cfg)
+    catalogue = read_catalogue(world)
+    frame = embed_items(catalogue, model, default_cache_dir())
+    write_item_content(frame, cfg)
+    console.print(
+        f"item_content: {len(frame)} items ({frame.attrs['n_new']} newly embedded, "
+        f"{frame.attrs['items_per_s']:,.1f} items/s) with {frame['text_model'].iloc[0]}"
+    )
+
+
+@train_app.command("hgnn")
+def train_hgnn_cmd(
+    world: Annotated[
+        Path, typer.Option(help="World directory (its catalogue, its split).")
+    ],
+    cutoff: Annotated[
+        str, typer.Option(help="Training cut-off: ISO time, ms, or 'split'.")
+    ],
+    ablation: Annotated[
+        str, typer.Option(help="none|no_balanced|no_pp|no_aa|aa_only|pp_only")
+    ] = "none",
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 50,
+    device: Annotated[str, typer.Option(help="cpu|cuda|auto")] = "cpu",
+) -> None:
+    """Train the HGNN as of a cut-off; write item_hgnn_embedding; register the model."""
+    from colisten.world.format import read_catalogue
+    from feature_repo.config import FeatureStoreConfig
+    from trainers.hgnn.config import ABLATIONS, HGNNConfig
+    from trainers.hgnn.pipeline import run_hgnn
+
+    if ablation not in ABLATIONS:
+        raise _fail(f"unknown ablation {ablation!r}; one of {', '.join(ABLATIONS)}")
+    cfg = HGNNConfig(ablation=ablation, max_epochs=epochs, device=device)  # type: ignore[arg-type]
+    version = run_hgnn(
+        FeatureStoreConfig.from_env(),
+        _parse_time(cutoff, world),
+        read_catalogue(world),
+        cfg,
+    )
+    console.print(f"hgnn model {version} registered; item_hgnn_embedding written")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,13 @@
-"""The Faust app: stage 1 (keyed by user) validates events, folds user state, feeds the sink."""
+"""The Faust app: stage 1 keyed by user, stage 2 keyed by pair/item, both feeding the sink.
+
+Stage 1 (`interactions`, keyed by user_id) validates each event (bad ones go to the DLQ
+with every reason), folds it into the user's changelogged state, writes the user's
+`user_weak_signals` and `user_recent_items` rows, and emits to `colisten.pairs` a co-listen
+record per new pair (keyed by pair) and a stream record per stream (keyed by item).
+Stage 2 (`colisten.pairs`) keeps distinct-user edge counts and item popularity.
+Windows run on per-partition event-time watermarks; keys whose contents expire are swept
+as the watermark passes them. All state is in Faust tables; the fold functions are pure.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +17,41 @@ import logging
 from typing import Any
 
 import faust
+from faust.types import TP
+from mode.supervisors import CrashingSupervisor
 
 from colisten import names
 from colisten.events import validate_event
-from feature_repo import user_weak_signals
+from feature_repo import (
+    colisten_edges,
+    item_popularity,
+    user_recent_items,
+    user_weak_signals,
+)
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.store import apply_definitions, open_store
-from stream_processors import user_signals
+from stream_processors import pair_state as ps
+from stream_processors import user_state as us
+from stream_processors.clock import PartitionClock, partition_of
 from stream_processors.config import StreamConfig
 from stream_processors.sink import FeatureSink
 
 log = logging.getLogger(__name__)
+DAY_MS = us.DAY_MS
+
+
+class RestoringTable(faust.Table):  # type: ignore[misc]
+    """A Table that calls `on_restored(table, partitions)` once recovery completes."""
+
+    on_restored: Any = None
+
+    async def on_recovery_completed(
+        self, active_tps: set[TP], standby_tps: set[TP]
+    ) -> None:
+        """After Faust restored the changelog, let the app rebuild derived in-memory state."""
+        await super().on_recovery_completed(active_tps, standby_tps)
+        if self.on_restored is not None:
+            self.on_restored(self, {tp.partition for tp in active_tps})
 
 
 def dlq_record(raw: bytes | None, reasons: list[dict[str, Any]], source: str) -> bytes:
@@ -29,10 +62,29 @@ def dlq_record(raw: bytes | None, reasons: list[dict[str, Any]], source: str) ->
     ).encode()
 
 
+def make_sink(store_cfg: FeatureStoreConfig) -> FeatureSink:
+    """The sink for the four push-fed views, on a store with the definitions applied."""
+    store = open_store(store_cfg)
+    apply_definitions(store, store_cfg)
+    views = (user_weak_signals, user_recent_items, colisten_edges, item_popularity)
+    keys = {
+        user_weak_signals.VIEW: names.USER_ID,
+        user_recent_items.VIEW: names.USER_ID,
+        colisten_edges.VIEW: names.PAIR_ID,
+        item_popularity.VIEW: names.ITEM_ID,
+    }
+    return FeatureSink(
+        store,
+        store_cfg.data_dir,
+        schemas={m.VIEW: m.ARROW_SCHEMA for m in views},
+        join_keys=keys,
+    )
+
+
 def create_app(
     cfg: StreamConfig | None = None, store_cfg: FeatureStoreConfig | None = None
 ) -> faust.App:
-    """Build the stream worker's Faust app (topics, table, agent, flush timer)."""
+    """Build the stream worker's Faust app: topics, tables, both stages, timers."""
     cfg = cfg or StreamConfig.from_env()
     store_cfg = store_cfg or FeatureStoreConfig.from_env()
     app = faust.App(
@@ -42,62 +94,233 @@ def create_app(
         datadir=str(cfg.data_dir),
         topic_partitions=cfg.partitions,
         topic_replication_factor=1,
-        topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
-        table_cleanup_interval=3600.0,
+        table_standby_replicas=0,
+        producer_acks=-1,
+        stream_buffer_maxsize=16384,
     )
-    interactions = app.topic(
-        cfg.interactions_topic,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=cfg.partitions,
-    )
-    dlq = app.topic(
-        cfg.dlq_topic, key_serializer="raw", value_serializer="raw", partitions=1
-    )
-    user_state = app.Table("user_signals", default=dict, partitions=cfg.partitions)
+    n = cfg.partitions
+    raw = {"key_serializer": "raw", "value_serializer": "raw"}
+    interactions = app.topic(cfg.interactions_topic, partitions=n, **raw)
+    dlq = app.topic(cfg.dlq_topic, partitions=1, **raw)
+    pairs_topic = app.topic(cfg.pairs_topic, partitions=n, **raw)
 
-    feature_store = open_store(store_cfg)
-    apply_definitions(feature_store, store_cfg)
-    sink = FeatureSink(
-        feature_store,
-        store_cfg.data_dir,
-        schemas={user_weak_signals.VIEW: user_weak_signals.ARROW_SCHEMA},
-        join_keys={user_weak_signals.VIEW: names.USER_ID},
+    def table(name: str) -> RestoringTable:
+        return app.tables.add(
+            RestoringTable(
+                app, name=name, default=dict, partitions=n, beacon=app.tables.beacon
+            )
+        )
+
+    users, pairs, items, item_users = (
+        table("users"),
+        table("pairs"),
+        table("items"),
+        table("item_users"),
     )
+    sink = make_sink(store_cfg)
     app.colisten_sink = sink  # type: ignore[attr-defined]
+    clock1, clock2 = PartitionClock(), PartitionClock()
+    items_in: dict[int, set[str]] = {}
+    window, cap = cfg.window_ms, cfg.recent_items
 
-    @app.agent(interactions)
+    # -- writes: stamp, table (changelog), sink; schedule the next expiry ------------
+    def save_user(
+        user_id: str, st: us.UserState, at_ms: int, restamp: bool = True
+    ) -> None:
+        if restamp:
+            st.stamp_us = us.next_stamp(st.stamp_us, at_ms)
+            users[user_id] = st.to_json()
+        sink.stage(user_weak_signals.VIEW, user_id, us.weak_signal_row(st), st.stamp_us)
+        sink.stage(
+            user_recent_items.VIEW, user_id, us.recent_items_row(st, cap), st.stamp_us
+        )
+        oldest = st.oldest_ms()
+        if oldest is not None:
+            clock1.schedule(partition_of(user_id, n), user_id, oldest + window)
+
+    def save_pair(
+        pair_id: str, st: ps.PairState, at_ms: int, restamp: bool = True
+    ) -> None:
+        if restamp:
+            st.stamp_us = us.next_stamp(st.stamp_us, at_ms)
+            pairs[pair_id] = st.to_json()
+        sink.stage(colisten_edges.VIEW, pair_id, ps.edge_row(st), st.stamp_us)
+        oldest = st.oldest_ms()
+        if oldest is not None:
+            clock2.schedule(partition_of(pair_id, n), pair_id, oldest + window)
+
+    def save_item(
+        item_id: str, pop: ps.ItemPopularity, now_ms: int, restamp: bool = True
+    ) -> None:
+        if restamp:
+            pop.stamp_us = us.next_stamp(pop.stamp_us, now_ms)
+            items[item_id] = pop.to_json()
+        sink.stage(
+            item_popularity.VIEW, item_id, ps.popularity_row(pop, now_ms), pop.stamp_us
+        )
+
+    # -- sweeps as watermarks pass expiries -----------------------------------------
+    def sweep_users(partition: int) -> None:
+        now = clock1.now(partition)
+        for user_id in clock1.due(partition):
+            st = us.UserState.from_json(users[user_id])
+            if us.expire(st, now, window):
+                save_user(user_id, st, now)
+            elif (oldest := st.oldest_ms()) is not None:
+                clock1.schedule(partition, user_id, oldest + window)
+
+    def sweep_pairs(partition: int) -> None:
+        now = clock2.now(partition)
+        for pair_id in clock2.due(partition):
+            st = ps.PairState.from_json(pairs[pair_id])
+            if ps.expire_pair(st, now, window):
+                save_pair(pair_id, st, now)
+            elif (oldest := st.oldest_ms()) is not None:
+                clock2.schedule(partition, pair_id, oldest + window)
+
+    def new_day_items(partition: int, before_ms: int) -> None:
+        now = clock2.now(partition)
+        for item_id in items_in.get(partition, ()):
+            pop = ps.ItemPopularity.from_json(items[item_id])
+            before = ps.popularity_row(pop, before_ms)
+            expired = ps.expire_popularity(pop, now)
+            if ps.popularity_row(pop, now) != before:
+                save_item(item_id, pop, now)
+            elif expired:
+                items[item_id] = pop.to_json()
+
+    # -- stage 1 --------------------------------------------------------------------
+    @app.agent(interactions, supervisor_strategy=CrashingSupervisor)
     async def stage1_users(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            raw: bytes = event.value
-            checked = validate_event(raw)
-            if not checked.ok or checked.event is None:
-                source = f"{event.message.topic}/{event.message.partition}/{event.message.offset}"
+            msg = event.message
+            checked = validate_event(event.value)
+            if checked.event is None:
                 await dlq.send(
                     key=event.key,
                     value=dlq_record(
-                        raw, [r.as_dict() for r in checked.reasons], source
+                        event.value,
+                        [r.as_dict() for r in checked.reasons],
+                        f"{msg.topic}/{msg.partition}/{msg.offset}",
                     ),
                 )
                 continue
             ev = checked.event
-            state = user_signals.UserSignalsState.from_json(user_state[ev.user_id])
-            if user_signals.fold(state, ev, cfg.window_ms):
-                user_state[ev.user_id] = state.to_json()
-                sink.stage(
-                    user_weak_signals.VIEW,
-                    ev.user_id,
-                    user_signals.counts(state),
-                    state.last_event_ms,
-                )
+            part = msg.partition
+            st = us.UserState.from_json(users[ev.user_id])
+            changed, colistens = us.fold(
+                st, ev, offset=msg.offset, partition=part, window_ms=window, cap=cap
+            )
+            if changed:
+                save_user(ev.user_id, st, st.last_event_ms)
+                for c in colistens:
+                    await pairs_topic.send(
+                        key=c.pair_id.encode(),
+                        value=json.dumps(
+                            {
+                                "k": "c",
+                                "s": c.src_item,
+                                "d": c.dst_item,
+                                "r": c.relation,
+                                "u": c.user_id,
+                                "ts": c.ts,
+                            }
+                        ).encode(),
+                    )
+                if ev.event_type == names.STREAM:
+                    await pairs_topic.send(
+                        key=ev.item_id.encode(),
+                        value=json.dumps(
+                            {
+                                "k": "s",
+                                "i": ev.item_id,
+                                "t": ev.item_type,
+                                "u": ev.user_id,
+                                "e": ev.event_id,
+                                "ts": ev.ts,
+                            }
+                        ).encode(),
+                    )
+            if clock1.advance(part, ev.ts):
+                sweep_users(part)
             if sink.pending_online() >= cfg.flush_max_rows:
                 await asyncio.get_running_loop().run_in_executor(
                     None, sink.flush_online
                 )
+
+    # -- stage 2 --------------------------------------------------------------------
+    @app.agent(pairs_topic, supervisor_strategy=CrashingSupervisor)
+    async def stage2_pairs(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            rec = json.loads(event.value)
+            part, ts = event.message.partition, int(rec["ts"])
+            before = clock2.now(part)
+            moved = clock2.advance(part, ts)
+            now = clock2.now(part)
+            if rec["k"] == "c":
+                key = f"{rec['s']}|{rec['d']}"
+                st = ps.PairState.from_json(pairs[key])
+                if ps.fold_colisten(
+                    st, rec["s"], rec["d"], rec["r"], rec["u"], ts, now, window
+                ):
+                    save_pair(key, st, max(ts, now))
+            else:
+                item_id, iu_key = rec["i"], f"{rec['i']}|{rec['u']}"
+                pop = ps.ItemPopularity.from_json(items[item_id])
+                iu = ps.ItemUser.from_json(item_users[iu_key])
+                if ps.fold_stream(pop, iu, rec["t"], rec["e"], ts, now):
+                    item_users[iu_key] = iu.to_json()
+                    items_in.setdefault(part, set()).add(item_id)
+                    save_item(item_id, pop, now)
+            if moved:
+                sweep_pairs(part)
+                if now // DAY_MS != before // DAY_MS:
+                    new_day_items(part, before)
+            if sink.pending_online() >= cfg.flush_max_rows:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, sink.flush_online
+                )
+
+    # -- recovery: rebuild schedules, re-push restored state --------------------------
+    def restored_users(tbl: RestoringTable, parts: set[int]) -> None:
+        for p in parts:
+            clock1.reset(p)
+        for user_id, raw_state in list(tbl.items()):
+            p = partition_of(user_id, n)
+            if p in parts and raw_state:
+                st = us.UserState.from_json(raw_state)
+                clock1.advance(p, st.last_event_ms)
+                save_user(user_id, st, st.last_event_ms, restamp=False)
+
+    def restored_pairs(tbl: RestoringTable, parts: set[int]) -> None:
+        for p in parts:
+            clock2.reset(p)
+        for pair_id, raw_state in list(tbl.items()):
+            p = partition_of(pair_id, n)
+            if p in parts and raw_state:
+                st = ps.PairState.from_json(raw_state)
+                clock2.advance(p, st.last_ms)
+                save_pair(pair_id, st, st.last_ms, restamp=False)
+
+    def restored_items(tbl: RestoringTable, parts: set[int]) -> None:
+        restored: list[tuple[int, str, ps.ItemPopularity]] = []
+        for p in parts:
+            items_in[p] = set()
+        for item_id, raw_state in list(tbl.items()):
+            p = partition_of(item_id, n)
+            if p in parts and raw_state:
+                pop = ps.ItemPopularity.from_json(raw_state)
+                clock2.advance(p, pop.last_ms)
+                items_in[p].add(item_id)
+                restored.append((p, item_id, pop))
+        for p, item_id, pop in restored:
+            save_item(item_id, pop, clock2.now(p), restamp=False)
+
+    users.on_restored = restored_users
+    pairs.on_restored = restored_pairs
+    items.on_restored = restored_items
 
     @app.timer(cfg.flush_interval_s)
     async def flush_online() -> None:

@@ -17,6 +17,7 @@ class StreamConfig:
     app_id: str = "colisten-stream"
     interactions_topic: str = names.INTERACTIONS_TOPIC
     dlq_topic: str = names.INTERACTIONS_DLQ_TOPIC
+    pairs_topic: str = names.COLISTEN_PAIRS_TOPIC
     bootstrap: str = field(default_factory=kafka_bootstrap)
     partitions: int = 4
     store: str = "memory://"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -13,12 +12,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from feast import FeatureStore
 from feast.data_source import PushMode
 
 from colisten import names
-from feature_repo.sources import offline_path
+from feature_repo.offline import write_offline_part
 
 
 @dataclass
@@ -57,18 +55,22 @@ class FeatureSink:
         self.rows_written = 0
 
     def stage(
-        self, view: str, key: str, values: Mapping[str, Any], event_ms: int
+        self, view: str, key: str, values: Mapping[str, Any], stamp_us: int
     ) -> None:
-        """Queue the absolute feature values of one key as of event time event_ms."""
+        """Queue the absolute values of one key, stamped stamp_us (event time, microseconds).
+
+        Stamps of one key must increase with every update: stores such as Feast's Redis
+        store ignore a write whose timestamp is not newer than the stored one.
+        """
         row = {
             self.join_keys[view]: key,
             **values,
-            names.EVENT_TIMESTAMP: pd.Timestamp(event_ms, unit="ms", tz="UTC"),
+            names.EVENT_TIMESTAMP: pd.Timestamp(stamp_us, unit="us", tz="UTC"),
         }
         with self._lock:
             pend = self._pending[view]
             pend.online[key] = row
-            pend.offline[(key, event_ms)] = row
+            pend.offline[(key, stamp_us)] = row
 
     def pending_online(self) -> int:
         """How many distinct keys wait for the next online flush."""
@@ -112,14 +114,9 @@ class FeatureSink:
                 p.offline = {}
         written = 0
         for view, rows in batches.items():
-            table = pa.Table.from_pylist(rows, schema=self.schemas[view])
-            folder = offline_path(view, self.data_dir)
-            folder.mkdir(parents=True, exist_ok=True)
             self._seq += 1
-            name = f"part-{int(time.time() * 1000)}-{self.worker_id}-{self._seq:06d}.parquet"
-            tmp = folder / f".{name}.tmp"
-            pq.write_table(table, tmp)
-            os.replace(tmp, folder / name)
+            name = f"part-{int(time.time() * 1000)}-{self.worker_id}-{self._seq:06d}"
+            write_offline_part(view, rows, self.schemas[view], name, self.data_dir)
             written += len(rows)
         return written
 

@@ -1,0 +1,226 @@
+"""Stage 2's pure cores (keyed by pair or by item): co-listening edges and item popularity.
+
+Edges: per canonical pair, each co-listening user's co-listen times still in the window;
+n_users counts distinct users, so a user streaming both items 100 times adds 1.
+Popularity: per item, streams per UTC day and, per day, the users whose newest stream of
+the item falls on it; windows of 90 and 14 days are whole UTC days ending at the
+watermark's day. Both are idempotent: a record applied twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from stream_processors.user_state import DAY_MS, WINDOW_MS
+
+POP_LONG_DAYS = 90
+POP_SHORT_DAYS = 14
+
+
+@dataclass
+class PairState:
+    """One co-listening edge: its items, relation and each user's co-listen times."""
+
+    src_item: str = ""
+    dst_item: str = ""
+    relation: str = ""
+    users: dict[str, list[int]] = field(default_factory=dict)
+    last_ms: int = -1
+    """Newest record time applied (restores the partition watermark after recovery)."""
+    stamp_us: int = 0
+    """Timestamp (µs) of the newest row written for this key (see next_stamp)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly form for the changelogged table."""
+        return {
+            "s": self.src_item,
+            "d": self.dst_item,
+            "r": self.relation,
+            "u": self.users,
+            "l": self.last_ms,
+            "q": self.stamp_us,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> PairState:
+        """Rebuild from to_json() output (None or {}: a new pair)."""
+        if not raw:
+            return cls()
+        return cls(
+            raw["s"],
+            raw["d"],
+            raw["r"],
+            {u: list(t) for u, t in raw["u"].items()},
+            int(raw["l"]),
+            int(raw.get("q", 0)),
+        )
+
+    def oldest_ms(self) -> int | None:
+        """The oldest co-listen time held (the next expiry is this + window)."""
+        return min((t[0] for t in self.users.values() if t), default=None)
+
+
+def fold_colisten(
+    state: PairState,
+    src: str,
+    dst: str,
+    relation: str,
+    user: str,
+    ts: int,
+    now_ms: int,
+    window_ms: int = WINDOW_MS,
+) -> bool:
+    """Apply one co-listen record as of watermark now_ms; True if the edge changed."""
+    changed = expire_pair(state, now_ms, window_ms)
+    if ts > state.last_ms:
+        state.last_ms, changed = ts, True
+    if ts <= now_ms - window_ms:
+        return changed
+    state.src_item, state.dst_item, state.relation = src, dst, relation
+    times = state.users.setdefault(user, [])
+    pos = bisect.bisect_left(times, ts)
+    if pos < len(times) and times[pos] == ts:
+        return changed
+    times.insert(pos, ts)
+    return True
+
+
+def expire_pair(state: PairState, now_ms: int, window_ms: int = WINDOW_MS) -> bool:
+    """Drop co-listens at or before now - window; True if anything was dropped."""
+    edge = now_ms - window_ms
+    changed = False
+    for user in list(state.users):
+        times = state.users[user]
+        cut = bisect.bisect_right(times, edge)
+        if cut:
+            changed = True
+            del times[:cut]
+            if not times:
+                del state.users[user]
+    return changed
+
+
+def edge_row(state: PairState) -> dict[str, Any]:
+    """colisten_edges values for a pair (n_users 0 once every co-listen expired)."""
+    times = [t for ts in state.users.values() for t in ts]
+    return {
+        "src_item": state.src_item,
+        "dst_item": state.dst_item,
+        "relation": state.relation,
+        "n_users": len(state.users),
+        "first_colisten_ms": min(times, default=0),
+        "last_colisten_ms": max(times, default=0),
+    }
+
+
+@dataclass
+class ItemPopularity:
+    """One item's streams per day and users per day-of-newest-stream (days since epoch)."""
+
+    item_type: str = ""
+    streams: dict[int, int] = field(default_factory=dict)
+    users: dict[int, int] = field(default_factory=dict)
+    last_ms: int = -1
+    """Newest stream time applied (restores the partition watermark after recovery)."""
+    stamp_us: int = 0
+    """Timestamp (µs) of the newest row written for this key (see next_stamp)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly form (day keys as strings, as JSON requires)."""
+        return {
+            "t": self.item_type,
+            "s": {str(d): n for d, n in self.streams.items()},
+            "u": {str(d): n for d, n in self.users.items()},
+            "l": self.last_ms,
+            "q": self.stamp_us,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> ItemPopularity:
+        """Rebuild from to_json() output."""
+        if not raw:
+            return cls()
+        return cls(
+            raw["t"],
+            {int(d): n for d, n in raw["s"].items()},
+            {int(d): n for d, n in raw["u"].items()},
+            int(raw["l"]),
+            int(raw.get("q", 0)),
+        )
+
+
+@dataclass
+class ItemUser:
+    """One (item, user): the day of the user's newest stream and the stream ids in window."""
+
+    last_day: int = -1
+    ids: list[tuple[int, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly form."""
+        return {"d": self.last_day, "i": [list(x) for x in self.ids]}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> ItemUser:
+        """Rebuild from to_json() output."""
+        if not raw:
+            return cls()
+        return cls(int(raw["d"]), [(int(d), str(i)) for d, i in raw["i"]])
+
+
+def fold_stream(
+    pop: ItemPopularity,
+    iu: ItemUser,
+    item_type: str,
+    event_id: str,
+    ts: int,
+    now_ms: int,
+) -> bool:
+    """Apply one stream of the item by one user, as of watermark now_ms; True if changed."""
+    today = now_ms // DAY_MS
+    changed = expire_popularity(pop, now_ms)
+    iu.ids = [(d, i) for d, i in iu.ids if d > today - POP_LONG_DAYS]
+    day = ts // DAY_MS
+    if ts > pop.last_ms:
+        pop.last_ms, changed = ts, True
+    if day <= today - POP_LONG_DAYS or any(i == event_id for _, i in iu.ids):
+        return changed
+    pop.item_type = item_type
+    iu.ids.append((day, event_id))
+    pop.streams[day] = pop.streams.get(day, 0) + 1
+    if day > iu.last_day:
+        if iu.last_day in pop.users:
+            pop.users[iu.last_day] -= 1
+            if pop.users[iu.last_day] == 0:
+                del pop.users[iu.last_day]
+        pop.users[day] = pop.users.get(day, 0) + 1
+        iu.last_day = day
+    return True
+
+
+def expire_popularity(pop: ItemPopularity, now_ms: int) -> bool:
+    """Drop days that left the 90-day window; True if any did."""
+    edge = now_ms // DAY_MS - POP_LONG_DAYS
+    old = [d for d in pop.streams if d <= edge] + [d for d in pop.users if d <= edge]
+    for d in old:
+        pop.streams.pop(d, None)
+        pop.users.pop(d, None)
+    return bool(old)
+
+
+def popularity_row(pop: ItemPopularity, now_ms: int) -> dict[str, Any]:
+    """item_popularity values as of watermark now_ms."""
+    today = now_ms // DAY_MS
+
+    def total(counts: dict[int, int], days: int) -> int:
+        return sum(n for d, n in counts.items() if today - days < d <= today)
+
+    return {
+        "item_type": pop.item_type,
+        "users_90d": total(pop.users, POP_LONG_DAYS),
+        "streams_90d": total(pop.streams, POP_LONG_DAYS),
+        "users_14d": total(pop.users, POP_SHORT_DAYS),
+        "streams_14d": total(pop.streams, POP_SHORT_DAYS),
+    }

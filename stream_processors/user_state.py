@@ -1,0 +1,203 @@
+"""Stage 1's pure core: one user's windowed state, folded event by event (keyed by user).
+
+The state holds, for the last `window_ms` of event time: the timestamps of the events each
+weak-signal counter counts, and every item the user touched with its newest touch. From it
+come the `user_weak_signals` and `user_recent_items` rows, and the co-listen records for
+stage 2: when the user touches an item for the first time in the window, it is paired with
+each of the user's `cap` most recently touched audiobooks and `cap` most recent podcasts.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from colisten import names
+from colisten.events import InteractionEvent
+
+DAY_MS = 24 * 3600 * 1000
+WINDOW_MS = 90 * DAY_MS
+RECENT_IDS = 64
+"""How many recent event_ids a user remembers, to drop a client's duplicate sends."""
+
+COUNTERS = {
+    (names.AUDIOBOOK, names.FOLLOW): "follow_audiobook_90d",
+    (names.AUDIOBOOK, names.PREVIEW): "preview_audiobook_90d",
+    (names.AUDIOBOOK, names.INTENT_TO_PAY): "intent_to_pay_audiobook_90d",
+    (names.AUDIOBOOK, names.STREAM): "stream_audiobook_90d",
+    (names.PODCAST, names.STREAM): "stream_podcast_90d",
+}
+"""(item_type, event_type) -> user_weak_signals column; other pairs count toward none."""
+
+
+@dataclass
+class UserState:
+    """One user's state inside the window (see the module docstring)."""
+
+    signals: dict[str, list[int]] = field(default_factory=dict)
+    """counter column -> sorted event times still inside the window."""
+    items: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    """item_id -> (newest touch ts, item_type, newest signal)."""
+    last_event_ms: int = 0
+    offset: int = -1
+    """Source offset of the newest applied event (all of a user's events share a partition)."""
+    partition: int = -1
+    recent_ids: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
+    stamp_us: int = 0
+    """Timestamp (µs) of the newest row written for this user; see next_stamp."""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly form for the changelogged table."""
+        return {
+            "s": self.signals,
+            "i": {k: list(v) for k, v in self.items.items()},
+            "l": self.last_event_ms,
+            "o": self.offset,
+            "p": self.partition,
+            "r": list(self.recent_ids),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> UserState:
+        """Rebuild from to_json() output (None or {}: a new user)."""
+        if not raw:
+            return cls()
+        return cls(
+            signals={k: list(v) for k, v in raw["s"].items()},
+            items={k: (int(v[0]), str(v[1]), str(v[2])) for k, v in raw["i"].items()},
+            last_event_ms=int(raw["l"]),
+            offset=int(raw["o"]),
+            partition=int(raw["p"]),
+            recent_ids=deque(raw["r"], maxlen=RECENT_IDS),
+        )
+
+    def oldest_ms(self) -> int | None:
+        """The oldest timestamp the state holds (its next expiry is this + window)."""
+        times = [v[0] for v in self.signals.values() if v]
+        times += [t for t, _, _ in self.items.values()]
+        return min(times) if times else None
+
+
+@dataclass(frozen=True)
+class CoListen:
+    """A co-listen record for stage 2: user touched both items; canonical pair order."""
+
+    src_item: str
+    dst_item: str
+    relation: str
+    user_id: str
+    ts: int
+
+    @property
+    def pair_id(self) -> str:
+        """The item_pair entity key."""
+        return f"{self.src_item}|{self.dst_item}"
+
+
+def next_stamp(prev_us: int, event_ms: int) -> int:
+    """The stamp of a key's next row: its event time in µs, but always after the last one.
+
+    Two updates of one key in the same millisecond get stamps 1 µs apart, so every store
+    keeps the newer (Feast's Redis store skips a write whose timestamp is not newer).
+    """
+    return max(event_ms * 1000, prev_us + 1)
+
+
+def canonical_pair(a: str, a_type: str, b: str, b_type: str) -> tuple[str, str, str]:
+    """(src, dst, relation) in canonical order: the audiobook first for ap, else by id."""
+    if a_type != b_type:
+        return (
+            (a, b, names.REL_AP) if a_type == names.AUDIOBOOK else (b, a, names.REL_AP)
+        )
+    rel = names.REL_AA if a_type == names.AUDIOBOOK else names.REL_PP
+    return (a, b, rel) if a < b else (b, a, rel)
+
+
+def expire(state: UserState, now_ms: int, window_ms: int = WINDOW_MS) -> bool:
+    """Drop everything at or before now - window; True if anything was dropped."""
+    edge = now_ms - window_ms
+    changed = False
+    for times in state.signals.values():
+        cut = bisect.bisect_right(times, edge)
+        if cut:
+            del times[:cut]
+            changed = True
+    old = [k for k, (t, _, _) in state.items.items() if t <= edge]
+    for k in old:
+        del state.items[k]
+    return changed or bool(old)
+
+
+def recent(
+    state: UserState, item_type: str, cap: int, exclude: str | None = None
+) -> list[tuple[str, tuple[int, str, str]]]:
+    """The cap most recently touched items of a type, newest first (ties: larger id first)."""
+    rows = [
+        (k, v) for k, v in state.items.items() if v[1] == item_type and k != exclude
+    ]
+    rows.sort(key=lambda kv: (kv[1][0], kv[0]), reverse=True)
+    return rows[:cap]
+
+
+def fold(
+    state: UserState,
+    event: InteractionEvent,
+    *,
+    offset: int = -1,
+    partition: int = -1,
+    window_ms: int = WINDOW_MS,
+    cap: int = 50,
+) -> tuple[bool, list[CoListen]]:
+    """Apply one event in place; return (state changed, co-listen records to emit).
+
+    Idempotent: an event at or below the newest applied source offset, or whose id is
+    among the user's recent ids, changes nothing. Late events older than the window count
+    nothing.
+    """
+    if offset >= 0 and offset <= state.offset:
+        return False, []
+    if event.event_id in state.recent_ids:
+        return False, []
+    state.offset, state.partition = max(state.offset, offset), partition
+    state.recent_ids.append(event.event_id)
+    now = max(state.last_event_ms, event.ts)
+    expire(state, now, window_ms)
+    if event.ts <= now - window_ms:
+        return True, []
+    counter = COUNTERS.get((event.item_type, event.event_type))
+    if counter is not None:
+        bisect.insort(state.signals.setdefault(counter, []), event.ts)
+    out: list[CoListen] = []
+    prev = state.items.get(event.item_id)
+    if prev is None:  # first touch in the window: pair with the user's recent items
+        for ptype in names.ITEM_TYPES:
+            for other, _ in recent(state, ptype, cap, exclude=event.item_id):
+                src, dst, rel = canonical_pair(
+                    event.item_id, event.item_type, other, ptype
+                )
+                out.append(CoListen(src, dst, rel, event.user_id, event.ts))
+    if prev is None or event.ts >= prev[0]:
+        state.items[event.item_id] = (event.ts, event.item_type, event.event_type)
+    state.last_event_ms = now
+    return True, out
+
+
+def weak_signal_row(state: UserState) -> dict[str, int]:
+    """user_weak_signals values: every counter (zero when absent) and last_event_ms."""
+    row = {col: len(state.signals.get(col, ())) for col in COUNTERS.values()}
+    row["last_event_ms"] = state.last_event_ms
+    return row
+
+
+def recent_items_row(state: UserState, cap: int = 50) -> dict[str, Any]:
+    """user_recent_items values: the cap newest audiobooks and podcasts with their signal."""
+    row: dict[str, Any] = {}
+    for itype, label in ((names.AUDIOBOOK, "audiobook"), (names.PODCAST, "podcast")):
+        items = recent(state, itype, cap)
+        row[f"recent_{label}s"] = [k for k, _ in items]
+        row[f"recent_{label}_signals"] = [v[2] for _, v in items]
+        row[f"recent_{label}_ms"] = [v[0] for _, v in items]
+    row["last_event_ms"] = state.last_event_ms
+    return row

@@ -1,0 +1,87 @@
+"""Stage 2's pure cores: distinct-user edges and day-bucketed popularity."""
+
+from __future__ import annotations
+
+from stream_processors.clock import PartitionClock
+from stream_processors.pair_state import (
+    ItemPopularity,
+    ItemUser,
+    PairState,
+    edge_row,
+    expire_pair,
+    fold_colisten,
+    fold_stream,
+    popularity_row,
+)
+
+DAY = 24 * 3600 * 1000
+T0 = 1_767_571_200_000  # 2026-01-05T00:00Z, a day boundary
+
+
+def test_edge_counts_distinct_users_not_events() -> None:
+    st = PairState()
+    for _ in range(100):
+        fold_colisten(st, "a1", "p1", "ap", "u1", T0, T0)
+    fold_colisten(st, "a1", "p1", "ap", "u2", T0 + 5, T0 + 5)
+    assert edge_row(st) == {
+        "src_item": "a1",
+        "dst_item": "p1",
+        "relation": "ap",
+        "n_users": 2,
+        "first_colisten_ms": T0,
+        "last_colisten_ms": T0 + 5,
+    }
+    assert not fold_colisten(st, "a1", "p1", "ap", "u2", T0 + 5, T0 + 5)  # idempotent
+
+
+def test_edge_decays_when_colistens_leave_the_window() -> None:
+    st = PairState()
+    fold_colisten(st, "a1", "a2", "aa", "u1", T0, T0)
+    fold_colisten(st, "a1", "a2", "aa", "u2", T0 + 10 * DAY, T0 + 10 * DAY)
+    assert expire_pair(st, T0 + 90 * DAY)
+    assert edge_row(st)["n_users"] == 1
+    assert edge_row(st)["first_colisten_ms"] == T0 + 10 * DAY
+    expire_pair(st, T0 + 100 * DAY)
+    assert edge_row(st)["n_users"] == 0
+
+
+def test_popularity_counts_streams_and_distinct_users_per_window() -> None:
+    pop = ItemPopularity()
+    ius = {u: ItemUser() for u in ("u1", "u2")}
+    now = T0 + 20 * DAY
+    fold_stream(pop, ius["u1"], "podcast", "e1", T0, now)  # 20 days ago
+    fold_stream(pop, ius["u1"], "podcast", "e2", T0 + 19 * DAY, now)
+    fold_stream(pop, ius["u2"], "podcast", "e3", T0 + 2 * DAY, now)
+    assert not fold_stream(pop, ius["u2"], "podcast", "e3", T0 + 2 * DAY, now)  # replay
+    assert popularity_row(pop, now) == {
+        "item_type": "podcast",
+        "users_90d": 2,
+        "streams_90d": 3,
+        "users_14d": 1,
+        "streams_14d": 1,
+    }
+    later = T0 + 95 * DAY  # the first 5 days have left the 90-day window
+    assert popularity_row(pop, later)["streams_90d"] == 1
+    assert popularity_row(pop, later)["users_90d"] == 1
+
+
+def test_round_trips() -> None:
+    st = PairState()
+    fold_colisten(st, "a1", "a2", "aa", "u1", T0, T0)
+    assert PairState.from_json(st.to_json()) == st
+    pop, iu = ItemPopularity(), ItemUser()
+    fold_stream(pop, iu, "audiobook", "e1", T0, T0)
+    assert ItemPopularity.from_json(pop.to_json()) == pop
+    assert ItemUser.from_json(iu.to_json()) == iu
+
+
+def test_clock_schedules_one_entry_per_key_and_pops_when_due() -> None:
+    clock = PartitionClock()
+    clock.schedule(0, "k", 100)
+    clock.schedule(0, "k", 200)  # later: ignored, the earlier check re-schedules
+    clock.schedule(0, "j", 150)
+    assert clock.advance(0, 120) and clock.due(0) == ["k"]
+    assert not clock.advance(0, 110)
+    assert clock.due(0) == []
+    clock.advance(0, 150)
+    assert clock.due(0) == ["j"]

@@ -1,0 +1,1 @@
+"""The HGNN half of 2T-HGNN: layer, model, sampler, loss, training, inference."""

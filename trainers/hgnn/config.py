@@ -1,0 +1,99 @@
+"""HGNNConfig: every training knob, including the paper's Table 1 ablations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import torch
+
+from colisten import names
+
+Ablation = Literal["none", "no_balanced", "no_pp", "no_aa", "aa_only", "pp_only"]
+ABLATIONS: dict[str, tuple[str, ...]] = {
+    "none": names.RELATIONS,
+    "no_balanced": names.RELATIONS,
+    "no_pp": (names.REL_AA, names.REL_AP),
+    "no_aa": (names.REL_AP, names.REL_PP),
+    "aa_only": (names.REL_AA,),
+    "pp_only": (names.REL_PP,),
+}
+"""Relations kept by each ablation (Table 1: A no balanced sampler, C no pp, D no aa, E, F)."""
+
+
+@dataclass(frozen=True)
+class HGNNConfig:
+    """Model, sampling and optimisation settings; unknown keys are rejected by from_json."""
+
+    ablation: Ablation = "none"
+    hidden_dim: int = 128
+    out_dim: int = 128
+    num_layers: int = 2
+    fanouts: tuple[int, ...] = (10, 5)
+    """Neighbours sampled per edge type at each hop (redrawn every batch, every epoch)."""
+    batch_size: int = 256
+    lr: float = 1e-3
+    max_epochs: int = 50
+    patience: int = 10
+    margin: float = 0.1
+    num_negatives: int = 5
+    """Random negatives per positive, drawn from the positive's node type."""
+    val_frac: float = 0.1
+    min_count: int = 1
+    """Minimum distinct co-listening users for an edge to be kept."""
+    balanced: bool = True
+    """The balanced multi-link sampler (forced off by ablation no_balanced)."""
+    final_relu: bool = False
+    seed: int = 0
+    device: str = "cpu"
+    """cpu, cuda, or auto (cuda when available)."""
+    num_threads: int | None = None
+    infer_edge_chunk: int = 2_000_000
+    """Edges aggregated at once during full-graph inference (bounds memory)."""
+
+    def __post_init__(self) -> None:
+        if self.ablation not in ABLATIONS:
+            raise ValueError(
+                f"unknown ablation {self.ablation!r}; one of {sorted(ABLATIONS)}"
+            )
+        if len(self.fanouts) != self.num_layers:
+            raise ValueError("fanouts needs one entry per layer")
+        if self.device not in ("cpu", "cuda", "auto") and not self.device.startswith(
+            "cuda:"
+        ):
+            raise ValueError(f"unknown device {self.device!r}")
+
+    @property
+    def relations(self) -> tuple[str, ...]:
+        """Co-listening relations in the graph for this ablation."""
+        return ABLATIONS[self.ablation]
+
+    @property
+    def homogeneous(self) -> bool:
+        """aa_only / pp_only: one item node kind, one shared self weight W_c."""
+        return self.ablation in ("aa_only", "pp_only")
+
+    @property
+    def use_balanced(self) -> bool:
+        """Whether the balanced multi-link sampler runs."""
+        return self.balanced and self.ablation != "no_balanced"
+
+    def torch_device(self) -> torch.device:
+        """The device to train and infer on."""
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-compatible dict."""
+        out = asdict(self)
+        out["fanouts"] = list(self.fanouts)
+        return out
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> HGNNConfig:
+        """Inverse of to_json (unknown keys raise TypeError)."""
+        raw = dict(raw)
+        if "fanouts" in raw:
+            raw["fanouts"] = tuple(raw["fanouts"])
+        return cls(**raw)

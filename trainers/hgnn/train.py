@@ -1,0 +1,240 @@
+"""train_hgnn: sampled mini-batch training with the margin loss and early stopping."""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+from torch_geometric.loader import LinkNeighborLoader
+from torch_geometric.sampler import NegativeSampling, NeighborSampler
+from tqdm.auto import tqdm
+
+from trainers.graph import EdgeType, label_edge_types, split_hetero_by_time
+from trainers.hgnn.config import HGNNConfig
+from trainers.hgnn.loss import margin_loss
+from trainers.hgnn.model import HGNN, HGNNArch
+from trainers.hgnn.sampler import BalancedLinkSampler
+
+
+@dataclass
+class TrainResult:
+    """The best model (weights loaded), its architecture, and what happened."""
+
+    model: HGNN
+    arch: HGNNArch
+    history: list[dict[str, float]]
+    best_epoch: int
+    best_val_loss: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def graph_stats(data: HeteroData) -> dict[str, Any]:
+    """Node and supervised-edge counts (JSON-compatible)."""
+    return {
+        "nodes": {nt: int(data[nt].num_nodes) for nt in data.node_types},
+        "edges": {
+            et[1]: int(data[et].edge_label_index.size(1))
+            for et in label_edge_types(data)
+        },
+    }
+
+
+def build_model(data: HeteroData, cfg: HGNNConfig) -> HGNN:
+    """A fresh HGNN for data's metadata (seeded by the caller)."""
+    in_dim = int(next(iter(data.x_dict.values())).size(1))
+    arch = HGNNArch(
+        node_types=tuple(data.node_types),
+        edge_types=tuple(data.edge_types),
+        in_dim=in_dim,
+        hidden_dim=cfg.hidden_dim,
+        out_dim=cfg.out_dim,
+        num_layers=cfg.num_layers,
+        shared_self=cfg.homogeneous,
+        final_relu=cfg.final_relu,
+    )
+    return HGNN(arch)
+
+
+def neighbor_sampler(data: HeteroData, cfg: HGNNConfig) -> NeighborSampler:
+    """Uniform fixed fan-out sampler over data (torch-sparse backend; no pyg-lib here)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*without a 'pyg-lib' installation.*"
+        )
+        return NeighborSampler(data, num_neighbors=list(cfg.fanouts))
+
+
+def _loader(
+    data: HeteroData,
+    sampler: NeighborSampler,
+    et: EdgeType,
+    edges: Tensor,
+    cfg: HGNNConfig,
+    generator: torch.Generator | None,
+) -> LinkNeighborLoader:
+    return LinkNeighborLoader(
+        data,
+        list(cfg.fanouts),
+        edge_label_index=(et, edges),
+        neg_sampling=NegativeSampling("triplet", amount=cfg.num_negatives),
+        batch_size=cfg.batch_size,
+        shuffle=generator is not None,
+        neighbor_sampler=sampler,
+        generator=generator,
+    )
+
+
+def _interleave(
+    loaders: dict[EdgeType, LinkNeighborLoader], generator: torch.Generator
+) -> Iterator[tuple[EdgeType, HeteroData]]:
+    """Batches of every relation in a seeded random order."""
+    slots = [et for et, ld in loaders.items() for _ in range(len(ld))]
+    order = torch.randperm(len(slots), generator=generator).tolist()
+    iters = {et: iter(ld) for et, ld in loaders.items()}
+    for i in order:
+        yield slots[i], next(iters[slots[i]])
+
+
+def batch_loss(
+    model: HGNN, batch: HeteroData, et: EdgeType, cfg: HGNNConfig, device: torch.device
+) -> tuple[Tensor, int]:
+    """Margin loss of one triplet batch of edge type et, and its number of positives."""
+    batch = batch.to(device)
+    z = model(batch.x_dict, batch.edge_index_dict)
+    src, _, dst = et
+    anchor = z[src][batch[src].src_index]
+    pos = z[dst][batch[dst].dst_pos_index]
+    neg = z[dst][batch[dst].dst_neg_index]
+    return margin_loss(anchor, pos, neg, cfg.margin), int(anchor.size(0))
+
+
+@torch.no_grad()
+def evaluate(
+    model: HGNN,
+    data: HeteroData,
+    edges: dict[EdgeType, Tensor],
+    cfg: HGNNConfig,
+    device: torch.device,
+    sampler: NeighborSampler | None = None,
+) -> float:
+    """Mean margin loss over edges; neighbourhoods and negatives fixed by cfg.seed."""
+    model.eval()
+    sampler = sampler or neighbor_sampler(data, cfg)
+    total, count = 0.0, 0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed + 2)
+        for et, index in edges.items():
+            if index.size(1) == 0:
+                continue
+            for batch in _loader(data, sampler, et, index, cfg, None):
+                loss, n = batch_loss(model, batch, et, cfg, device)
+                total, count = total + float(loss) * n, count + n
+    return total / max(count, 1)
+
+
+def train_hgnn(data: HeteroData, cfg: HGNNConfig, progress: bool = True) -> TrainResult:
+    """Train on the oldest 1 - val_frac edges, early-stop on the newest; best weights kept."""
+    threads = torch.get_num_threads()
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    try:
+        return _train(data, cfg, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
+    torch.manual_seed(cfg.seed)
+    device = cfg.torch_device()
+    train_data, val_edges = split_hetero_by_time(data, cfg.val_frac)
+    types = [
+        et
+        for et in label_edge_types(train_data)
+        if train_data[et].edge_label_index.size(1) > 0
+    ]
+    if not types:
+        raise ValueError(
+            "no co-listening edges to train on (is colisten_edges filled?)"
+        )
+    model = build_model(train_data, cfg).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    sampler = neighbor_sampler(train_data, cfg)
+    balancer = BalancedLinkSampler(
+        {et[1]: int(train_data[et].edge_label_index.size(1)) for et in types},
+        cfg.seed,
+        cfg.use_balanced,
+    )
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    has_val = any(v.size(1) > 0 for v in val_edges.values())
+    history: list[dict[str, float]] = []
+    initial = (
+        evaluate(model, train_data, val_edges, cfg, device, sampler)
+        if has_val
+        else float("nan")
+    )
+    best, best_epoch, best_state, bad = float("inf"), -1, None, 0
+    bar = tqdm(range(cfg.max_epochs), desc="hgnn", disable=not progress, unit="epoch")
+    for epoch in bar:
+        t0 = time.perf_counter()
+        model.train()
+        picks = balancer.draw()
+        loaders = {
+            et: _loader(
+                train_data,
+                sampler,
+                et,
+                train_data[et].edge_label_index[:, picks[et[1]]],
+                cfg,
+                gen,
+            )
+            for et in types
+        }
+        total, count = 0.0, 0
+        for et, batch in _interleave(loaders, gen):
+            opt.zero_grad()
+            loss, n = batch_loss(model, batch, et, cfg, device)
+            loss.backward()
+            opt.step()
+            total, count = total + float(loss.detach()) * n, count + n
+        seconds = time.perf_counter() - t0
+        train_loss = total / max(count, 1)
+        val_loss = (
+            evaluate(model, train_data, val_edges, cfg, device, sampler)
+            if has_val
+            else train_loss
+        )
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "seconds": seconds,
+                "positives": count,
+            }
+        )
+        bar.set_postfix(train=f"{train_loss:.4f}", val=f"{val_loss:.4f}")
+        if val_loss < best - 1e-6:
+            best, best_epoch, bad = val_loss, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            bad += 1
+            if bad >= cfg.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    stats = graph_stats(data) | {
+        "train_edges": {
+            et[1]: int(train_data[et].edge_label_index.size(1)) for et in types
+        },
+        "val_edges": {et[1]: int(v.size(1)) for et, v in val_edges.items()},
+        "initial_val_loss": initial,
+    }
+    return TrainResult(model, model.arch, history, best_epoch, best, stats)
