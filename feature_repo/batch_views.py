@@ -54,7 +54,7 @@ ARROW_SCHEMAS = {
 
 def build(data_dir: Path | None = None) -> list[FeatureView]:
     """The three batch views, reading parquet parts under data_dir."""
-    never = timedelta(days=3650)
+    never = timedelta(0)  # Feast: a ttl of 0 means the rows never expire
     return [
         FeatureView(
             name=ITEM_CONTENT,

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 import faust
+from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 from mode.supervisors import CrashingSupervisor
 
@@ -37,6 +38,9 @@ from stream_processors.config import StreamConfig
 from stream_processors.sink import FeatureSink
 
 log = logging.getLogger(__name__)
+# Table writes queue changelog messages synchronously; Faust pauses the stream whenever
+# more than `max_messages` wait. 100 (the default) stalls on every burst of table writes.
+ProducerBuffer.max_messages = 5000
 DAY_MS = us.DAY_MS
 
 
@@ -98,6 +102,8 @@ def create_app(
         web_enabled=False,
         table_standby_replicas=0,
         producer_acks=-1,
+        producer_linger=0.005,
+        producer_max_batch_size=1_048_576,
         stream_buffer_maxsize=16384,
     )
     n = cfg.partitions
@@ -215,33 +221,36 @@ def create_app(
             )
             if changed:
                 save_user(ev.user_id, st, st.last_event_ms)
+                batches: dict[int, list[dict[str, Any]]] = {}
                 for c in colistens:
-                    await pairs_topic.send(
-                        key=c.pair_id.encode(),
-                        value=json.dumps(
-                            {
-                                "k": "c",
-                                "s": c.src_item,
-                                "d": c.dst_item,
-                                "r": c.relation,
-                                "u": c.user_id,
-                                "ts": c.ts,
-                            }
-                        ).encode(),
+                    batches.setdefault(partition_of(c.pair_id, n), []).append(
+                        {
+                            "k": "c",
+                            "s": c.src_item,
+                            "d": c.dst_item,
+                            "r": c.relation,
+                            "u": c.user_id,
+                            "ts": c.ts,
+                        }
                     )
                 if ev.event_type == names.STREAM:
+                    batches.setdefault(partition_of(ev.item_id, n), []).append(
+                        {
+                            "k": "s",
+                            "i": ev.item_id,
+                            "t": ev.item_type,
+                            "u": ev.user_id,
+                            "e": ev.event_id,
+                            "ts": ev.ts,
+                        }
+                    )
+                for target, records in batches.items():
+                    # one message per target partition; every record in it is keyed to
+                    # that partition, so stage 2's tables stay co-partitioned
                     await pairs_topic.send(
-                        key=ev.item_id.encode(),
-                        value=json.dumps(
-                            {
-                                "k": "s",
-                                "i": ev.item_id,
-                                "t": ev.item_type,
-                                "u": ev.user_id,
-                                "e": ev.event_id,
-                                "ts": ev.ts,
-                            }
-                        ).encode(),
+                        key=ev.event_id.encode(),
+                        partition=target,
+                        value=json.dumps(records).encode(),
                     )
             if clock1.advance(part, ev.ts):
                 sweep_users(part)
@@ -254,34 +263,38 @@ def create_app(
     @app.agent(pairs_topic, supervisor_strategy=CrashingSupervisor)
     async def stage2_pairs(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            rec = json.loads(event.value)
-            part, ts = event.message.partition, int(rec["ts"])
-            before = clock2.now(part)
-            moved = clock2.advance(part, ts)
-            now = clock2.now(part)
-            if rec["k"] == "c":
-                key = f"{rec['s']}|{rec['d']}"
-                st = ps.PairState.from_json(pairs[key])
-                if ps.fold_colisten(
-                    st, rec["s"], rec["d"], rec["r"], rec["u"], ts, now, window
-                ):
-                    save_pair(key, st, max(ts, now))
-            else:
-                item_id, iu_key = rec["i"], f"{rec['i']}|{rec['u']}"
-                pop = ps.ItemPopularity.from_json(items[item_id])
-                iu = ps.ItemUser.from_json(item_users[iu_key])
-                if ps.fold_stream(pop, iu, rec["t"], rec["e"], ts, now):
-                    item_users[iu_key] = iu.to_json()
-                    items_in.setdefault(part, set()).add(item_id)
-                    save_item(item_id, pop, now)
-            if moved:
-                sweep_pairs(part)
-                if now // DAY_MS != before // DAY_MS:
-                    new_day_items(part, before)
+            part = event.message.partition
+            for rec in json.loads(event.value):
+                apply_stage2(part, rec)
             if sink.pending_online() >= cfg.flush_max_rows:
                 await asyncio.get_running_loop().run_in_executor(
                     None, sink.flush_online
                 )
+
+    def apply_stage2(part: int, rec: dict[str, Any]) -> None:
+        ts = int(rec["ts"])
+        before = clock2.now(part)
+        moved = clock2.advance(part, ts)
+        now = clock2.now(part)
+        if rec["k"] == "c":
+            key = f"{rec['s']}|{rec['d']}"
+            st = ps.PairState.from_json(pairs[key])
+            if ps.fold_colisten(
+                st, rec["s"], rec["d"], rec["r"], rec["u"], ts, now, window
+            ):
+                save_pair(key, st, max(ts, now))
+        else:
+            item_id, iu_key = rec["i"], f"{rec['i']}|{rec['u']}"
+            pop = ps.ItemPopularity.from_json(items[item_id])
+            iu = ps.ItemUser.from_json(item_users[iu_key])
+            if ps.fold_stream(pop, iu, rec["t"], rec["e"], ts, now):
+                item_users[iu_key] = iu.to_json()
+                items_in.setdefault(part, set()).add(item_id)
+                save_item(item_id, pop, now)
+        if moved:
+            sweep_pairs(part)
+            if now // DAY_MS != before // DAY_MS:
+                new_day_items(part, before)
 
     # -- recovery: rebuild schedules, re-push restored state --------------------------
     def restored_users(tbl: RestoringTable, parts: set[int]) -> None:

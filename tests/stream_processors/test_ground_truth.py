@@ -14,7 +14,12 @@ from colisten.world.replay import replay
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.sources import offline_path
 from infra.processes import wait_for
-from stream_processors.reference import expected_views
+from stream_processors.clock import partition_of
+from stream_processors.reference import (
+    expected_views,
+    partition_watermarks,
+    user_weak_signals_reference,
+)
 from stream_processors.verify import diff_view
 from tests.stream_processors.harness import WorkerRig
 
@@ -89,5 +94,39 @@ def test_replayed_world_matches_pandas(
             extra = pairs if view == "colisten_edges" else None
             assert diff_view(store, view, want, extra_keys=extra, limit=10) == []
         assert manifest.counts["events"] == len(read_events(tiny_world))
+        if online == "sqlite":
+            _check_point_in_time(
+                store, read_events(tiny_world), manifest, rig.partitions
+            )
     finally:
         rig.stop_all()
+
+
+def _check_point_in_time(
+    store,
+    events: pd.DataFrame,
+    manifest: WorldManifest,  # noqa: ANN001
+    partitions: int,
+) -> None:
+    """get_historical_features as of T equals pandas as of each partition's clock at T."""
+    span = manifest.end_ms - manifest.start_ms
+    for frac in (0.3, 0.6, 0.95):
+        t_ms = manifest.start_ms + int(span * frac)
+        before = events[events["ts"] <= t_ms]
+        wm = partition_watermarks(before["user_id"], before["ts"], partitions)
+        users = sorted(before["user_id"].unique())
+        as_of = {u: wm[partition_of(u, partitions)] for u in users}
+        want = user_weak_signals_reference(before, as_of)
+        # 999 µs past the millisecond: rows of a key stamped within T's millisecond count
+        at = pd.Timestamp(t_ms * 1000 + 999, unit="us", tz="UTC")
+        entity = pd.DataFrame({"user_id": users, "event_timestamp": at})
+        cols = [c for c in want.columns]
+        got = (
+            store.get_historical_features(
+                entity_df=entity, features=[f"user_weak_signals:{c}" for c in cols]
+            )
+            .to_df()
+            .set_index("user_id")[cols]
+        )
+        assert got.notna().all().all(), f"missing rows at {frac}"
+        assert got.astype("int64").sort_index().equals(want.sort_index()), f"at {frac}"
