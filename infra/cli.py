@@ -292,5 +292,25 @@ def train_hgnn_cmd(
     console.print(f"hgnn model {version} registered; item_hgnn_embedding written")
 
 
+# -- serve ---------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(help="uvicorn worker processes (they share the mmap'd index)."),
+    ] = 1,
+) -> None:
+    """Serve the recommendation API (FastAPI + uvicorn); config from COLISTEN_SERVE_*."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # requests are the parallelism; BLAS threads thrash
+    from online.app import serve as run_server
+
+    run_server(host, port, workers)
+
+
 if __name__ == "__main__":
     app()
