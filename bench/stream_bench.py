@@ -62,8 +62,12 @@ def produce_world(world: Path, topic: str, limit: int | None) -> tuple[int, floa
 
 def bare_consume(topic: str, total: int) -> float:
     """Events/s of a kafka-python loop that only deserialises the JSON values."""
-    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap(), enable_auto_commit=False,
-                             max_poll_records=5000, fetch_max_bytes=64 * 1024 * 1024)
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap(),
+        enable_auto_commit=False,
+        max_poll_records=5000,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
     parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
@@ -100,19 +104,24 @@ class RssSampler(threading.Thread):
         while self.running:
             try:
                 rss = self.proc.memory_info().rss + sum(
-                    c.memory_info().rss for c in self.proc.children(recursive=True))
+                    c.memory_info().rss for c in self.proc.children(recursive=True)
+                )
                 self.peak = max(self.peak, rss)
             except psutil.Error:
                 return
             time.sleep(0.2)
 
 
-def freshness(rig: WorkerRig, world: Path, probes: int, load_rate: float) -> list[float]:
+def freshness(
+    rig: WorkerRig, world: Path, probes: int, load_rate: float
+) -> list[float]:
     """Seconds from producing a follow to reading it online, under a background load."""
     stop = threading.Event()
     events = read_events(world).tail(200_000)
-    payloads = [json.dumps({k: v for k, v in r.items() if v is not None and v == v})
-                for r in events.to_dict("records")]
+    payloads = [
+        json.dumps({k: v for k, v in r.items() if v is not None and v == v})
+        for r in events.to_dict("records")
+    ]
 
     def background() -> None:
         producer = make_producer(kafka_bootstrap(), linger_ms=5)
@@ -120,8 +129,11 @@ def freshness(rig: WorkerRig, world: Path, probes: int, load_rate: float) -> lis
         while not stop.is_set():
             row = json.loads(payloads[i % len(payloads)])
             row["event_id"] = str(uuid.uuid4())
-            producer.send(rig.interactions, key=row["user_id"].encode(),
-                          value=json.dumps(row).encode())
+            producer.send(
+                rig.interactions,
+                key=row["user_id"].encode(),
+                value=json.dumps(row).encode(),
+            )
             i += 1
             delay = start + i / load_rate - time.perf_counter()
             if delay > 0:
@@ -137,10 +149,18 @@ def freshness(rig: WorkerRig, world: Path, probes: int, load_rate: float) -> lis
     for i in range(probes):
         user = f"probe-{i % 20}"
         ts = t_base + i
-        event = {"event_id": str(uuid.uuid4()), "user_id": user, "item_id": "a000001",
-                 "item_type": "audiobook", "event_type": "follow", "ts": ts}
+        event = {
+            "event_id": str(uuid.uuid4()),
+            "user_id": user,
+            "item_id": "a000001",
+            "item_type": "audiobook",
+            "event_type": "follow",
+            "ts": ts,
+        }
         sent = time.perf_counter()
-        producer.send(rig.interactions, key=user.encode(), value=json.dumps(event).encode())
+        producer.send(
+            rig.interactions, key=user.encode(), value=json.dumps(event).encode()
+        )
         producer.flush()
         while True:
             got = read_online(store, "user_weak_signals", [user])
@@ -175,8 +195,11 @@ def main() -> None:
         import redis
 
         redis.Redis(host="127.0.0.1", port=6379, db=5).flushdb()
-        cfg = FeatureStoreConfig(online="redis", data_dir=tmp / "feast",
-                                 redis_connection="127.0.0.1:6379,db=5")
+        cfg = FeatureStoreConfig(
+            online="redis",
+            data_dir=tmp / "feast",
+            redis_connection="127.0.0.1:6379,db=5",
+        )
     rig = WorkerRig.create(_topic, cfg, tmp)
     n, produce_s = produce_world(world, rig.interactions, args.events)
     bare = bare_consume(rig.interactions, n)
@@ -189,28 +212,37 @@ def main() -> None:
     rss.start()
     first_progress = None
     while not caught_up(rig, admin, consumer):
-        if first_progress is None and admin.list_group_offsets(rig.app_id).get(rig.app_id):
+        if first_progress is None and admin.list_group_offsets(rig.app_id).get(
+            rig.app_id
+        ):
             first_progress = time.perf_counter()
         rig.assert_alive()
         time.sleep(0.5)
     done = time.perf_counter()
     worker_rate = n / (done - (first_progress or started))
+    print(
+        f"throughput: {n} events, worker {worker_rate:,.0f} ev/s, bare {bare:,.0f} ev/s, "
+        f"producer {n / produce_s:,.0f} ev/s, wall {done - started:.1f}s",
+        flush=True,
+    )
     fresh = freshness(rig, world, args.probes, args.load)
     rss.running = False
     rig.stop_all()
     delete_topics([rig.interactions, rig.dlq, rig.pairs])
 
     q = statistics.quantiles(fresh, n=100)
-    print(f"| metric | value |\n|---|---|\n"
-          f"| events | {n:,} ({args.scale}) |\n"
-          f"| producer (replay) | {n / produce_s:,.0f} events/s |\n"
-          f"| bare kafka-python consume + json | {bare:,.0f} events/s |\n"
-          f"| worker, both stages, {args.online} store | {worker_rate:,.0f} events/s "
-          f"({worker_rate / bare:.1%} of bare) |\n"
-          f"| worker wall incl. start-up | {done - started:.1f} s |\n"
-          f"| freshness p50 / p99 ({args.probes} follows, {args.load:,.0f} ev/s load) | "
-          f"{statistics.median(fresh) * 1000:.0f} ms / {q[98] * 1000:.0f} ms |\n"
-          f"| worker peak RSS | {rss.peak / 2**30:.2f} GiB |")
+    print(
+        f"| metric | value |\n|---|---|\n"
+        f"| events | {n:,} ({args.scale}) |\n"
+        f"| producer (replay) | {n / produce_s:,.0f} events/s |\n"
+        f"| bare kafka-python consume + json | {bare:,.0f} events/s |\n"
+        f"| worker, both stages, {args.online} store | {worker_rate:,.0f} events/s "
+        f"({worker_rate / bare:.1%} of bare) |\n"
+        f"| worker wall incl. start-up | {done - started:.1f} s |\n"
+        f"| freshness p50 / p99 ({args.probes} follows, {args.load:,.0f} ev/s load) | "
+        f"{statistics.median(fresh) * 1000:.0f} ms / {q[98] * 1000:.0f} ms |\n"
+        f"| worker peak RSS | {rss.peak / 2**30:.2f} GiB |"
+    )
 
 
 if __name__ == "__main__":

@@ -306,10 +306,115 @@ def serve(
 ) -> None:
     """Serve the recommendation API (FastAPI + uvicorn); config from COLISTEN_SERVE_*."""
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")  # requests are the parallelism; BLAS threads thrash
+        os.environ.setdefault(
+            var, "1"
+        )  # requests are the parallelism; BLAS threads thrash
     from online.app import serve as run_server
 
     run_server(host, port, workers)
+
+
+# -- two-tower and evaluation ----------------------------------------------------------
+
+
+@train_app.command("two-tower")
+def train_two_tower_cmd(
+    world: Annotated[
+        Path, typer.Option(help="World directory (its labels, its split).")
+    ],
+    cutoff: Annotated[
+        str, typer.Option(help="Training cut-off: ISO time, ms, or 'split'.")
+    ],
+    no_hgnn: Annotated[
+        bool, typer.Option("--no-hgnn", help="Plain 2T: no HGNN inputs.")
+    ] = False,
+    no_weak_signals: Annotated[
+        bool,
+        typer.Option("--no-weak-signals", help="Streams only, no weak-signal counts."),
+    ] = False,
+    epochs: Annotated[int, typer.Option(help="Epochs.")] = 10,
+    item_type: Annotated[
+        str, typer.Option(help="audiobook|podcast labels.")
+    ] = "audiobook",
+    hgnn_version: Annotated[
+        str | None, typer.Option(help="HGNN version (default: the registry's latest).")
+    ] = None,
+) -> None:
+    """Train the two-tower model on point-in-time features; export; point `latest` at it."""
+    from colisten.world.format import read_events
+    from feature_repo.config import FeatureStoreConfig
+    from trainers import registry
+    from trainers.two_tower.config import TwoTowerConfig
+    from trainers.two_tower.pipeline import run_two_tower
+
+    cutoff_ms = _parse_time(cutoff, world)
+    cfg = TwoTowerConfig(
+        use_hgnn=not no_hgnn,
+        use_weak_signals=not no_weak_signals,
+        epochs=epochs,
+        target_type=item_type,
+    )
+    version = None if no_hgnn else hgnn_version or registry.latest_version("hgnn")
+    if cfg.use_hgnn and version is None:
+        raise _fail(
+            "no HGNN model registered: run `colisten train hgnn` or pass --no-hgnn"
+        )
+    run = run_two_tower(
+        FeatureStoreConfig.from_env(),
+        read_events(world, until_ms=cutoff_ms),
+        cutoff_ms,
+        cfg,
+        version,
+    )
+    last = run.result.history[-1]
+    console.print(
+        f"two-tower exported to {run.model_dir} (final loss {last['loss']:.3f})"
+    )
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    world: Annotated[Path, typer.Option(help="World directory.")],
+    out: Annotated[Path, typer.Option(help="Output dir.")] = Path("reports/eval"),
+    holdout_days: Annotated[
+        float, typer.Option(help="Hold-out days after the split.")
+    ] = 14.0,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Few epochs, no ablations.")
+    ] = False,
+    hgnn_epochs: Annotated[
+        int | None, typer.Option(help="Override HGNN max epochs.")
+    ] = None,
+    tt_epochs: Annotated[
+        int | None, typer.Option(help="Override two-tower epochs.")
+    ] = None,
+    ablations: Annotated[
+        str | None,
+        typer.Option(help="Comma list of Table 1 HGNN ablations (A,C,D,E,F)."),
+    ] = None,
+) -> None:
+    """The paper's offline evaluation on a world: every table, plots, metrics.json."""
+    from colisten.world.format import MANIFEST_FILE
+    from trainers.evaluation.run import EvalConfig, run_evaluation
+
+    if not (world / MANIFEST_FILE).is_file():
+        raise _fail(f"{world} is not a world directory (no world.json)")
+    over: dict[str, object] = {"holdout_days": holdout_days}
+    if hgnn_epochs is not None:
+        over["hgnn_epochs"] = hgnn_epochs
+    if tt_epochs is not None:
+        over["tt_epochs"] = tt_epochs
+    if ablations is not None:
+        over["ablations"] = tuple(a for a in ablations.split(",") if a)
+    cfg = EvalConfig.quick(**over) if quick else EvalConfig(**over)  # type: ignore[arg-type]
+    res = run_evaluation(world, out, cfg)
+    table = Table("method", "HR@10", "MRR", "Coverage", title="warm users")
+    for name, m in res["tables"]["warm"].items():
+        table.add_row(
+            name, f"{m['hr10']:.3f}", f"{m['mrr']:.3f}", f"{100 * m['coverage']:.1f}%"
+        )
+    console.print(table)
+    console.print(f"report: {out / 'report.md'} ({res['timing_s']['total']:.0f}s)")
 
 
 if __name__ == "__main__":

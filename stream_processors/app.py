@@ -85,6 +85,25 @@ def make_sink(store_cfg: FeatureStoreConfig) -> FeatureSink:
     )
 
 
+_STAGE2_KEYS = {"c": {"s", "d", "r", "u", "ts"}, "s": {"i", "t", "u", "e", "ts"}}
+
+
+def stage2_records(raw: bytes | None) -> list[dict[str, Any]] | None:
+    """Decode a stage-2 message: a list of co-listen/stream records, or None if malformed."""
+    try:
+        records = json.loads(raw or b"")
+    except ValueError:
+        return None
+    if not isinstance(records, list):
+        return None
+    for rec in records:
+        if not isinstance(rec, dict) or not _STAGE2_KEYS.get(
+            rec.get("k"), {"?"}
+        ) <= set(rec):
+            return None
+    return records
+
+
 def create_app(
     cfg: StreamConfig | None = None, store_cfg: FeatureStoreConfig | None = None
 ) -> faust.App:
@@ -263,9 +282,26 @@ def create_app(
     @app.agent(pairs_topic, supervisor_strategy=CrashingSupervisor)
     async def stage2_pairs(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            part = event.message.partition
-            for rec in json.loads(event.value):
-                apply_stage2(part, rec)
+            msg = event.message
+            records = stage2_records(event.value)
+            if records is None:  # not ours (e.g. an older format): dead-letter, go on
+                await dlq.send(
+                    key=event.key,
+                    value=dlq_record(
+                        event.value,
+                        [
+                            {
+                                "code": "bad_internal_record",
+                                "field": None,
+                                "message": "not a list of stage-2 records",
+                            }
+                        ],
+                        f"{msg.topic}/{msg.partition}/{msg.offset}",
+                    ),
+                )
+                continue
+            for rec in records:
+                apply_stage2(msg.partition, rec)
             if sink.pending_online() >= cfg.flush_max_rows:
                 await asyncio.get_running_loop().run_in_executor(
                     None, sink.flush_online

@@ -67,7 +67,11 @@ def _dlq_count(bootstrap: str, topic: str) -> int:
 def test_worker_writes_table_to_feast_and_resumes(
     kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
 ) -> None:
-    topic, dlq = make_topic("in", 4), make_topic("dlq", 1)
+    topic, dlq, pairs = (
+        make_topic("in", 4),
+        make_topic("dlq", 1),
+        make_topic("pairs", 4),
+    )
     app_id = f"colisten-test-{uuid.uuid4().hex[:8]}"
     store_cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
     env = {
@@ -76,6 +80,7 @@ def test_worker_writes_table_to_feast_and_resumes(
         "COLISTEN_STREAM_APP_ID": app_id,
         "COLISTEN_STREAM_INTERACTIONS_TOPIC": topic,
         "COLISTEN_STREAM_DLQ_TOPIC": dlq,
+        "COLISTEN_STREAM_PAIRS_TOPIC": pairs,
         "COLISTEN_STREAM_DATA_DIR": str(tmp_path / "stream"),
     }
 
@@ -85,7 +90,7 @@ def test_worker_writes_table_to_feast_and_resumes(
         "stream_processors", tmp_path / "w1.log", env=env
     )
     try:
-        wait_for(lambda: _follows(store_cfg) == 300, 120, 0.5, "first 300 follows")
+        wait_for(lambda: _follows(store_cfg) == 300, 240, 0.5, "first 300 follows")
         wait_for(
             lambda: _dlq_count(kafka_bootstrap, dlq) == 5, 30, 0.5, "5 dead letters"
         )
@@ -102,7 +107,7 @@ def test_worker_writes_table_to_feast_and_resumes(
         "stream_processors", tmp_path / "w2.log", env=env
     )
     try:
-        wait_for(lambda: _follows(store_cfg) == 500, 120, 0.5, "all 500 follows")
+        wait_for(lambda: _follows(store_cfg) == 500, 240, 0.5, "all 500 follows")
         time.sleep(3)  # anything re-read from the start would show up by now
         assert _follows(store_cfg) == 500
         assert _dlq_count(kafka_bootstrap, dlq) == 5, "restart re-read old offsets"

@@ -1,0 +1,1 @@
+"""The paper's offline evaluation: split, metrics, baselines, report."""

@@ -1,0 +1,1 @@
+"""The two-tower model (user tower + item tower) trained on HGNN embeddings."""

@@ -1,0 +1,136 @@
+"""Export a trained two-tower version to models/two_tower/<version>/ with an atomic `latest`.
+
+Files: user_tower.keras and user_tower.npz (weights for the numpy runtime),
+item_tower.keras, user_item_vectors.npz (the item vectors z̄ averages), audiobook_vectors.npz
+and podcast_vectors.npz (the item tower applied to every item of each type, with ids),
+index/ (colisten.retrieval over the target type), model.pt (the same weights as tensors,
+so trainers.registry can list and load it) and manifest.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from colisten import names
+from trainers import registry
+from trainers.two_tower.config import TwoTowerConfig
+from trainers.two_tower.data import SERVICE, TrainingData
+from trainers.two_tower.train import TrainResult, apply_model
+
+KIND = "two_tower"
+
+
+def item_vectors(
+    result: TrainResult, data: TrainingData, item_type: str
+) -> tuple[list[str], np.ndarray]:
+    """(ids, unit vectors) of every item of a type through the trained item tower."""
+    rows = data.items.rows_of(item_type)
+    vecs = apply_model(result.item_model, data.items.inputs(rows, data.item_spec))
+    return [data.items.ids[r] for r in rows], vecs.astype(np.float32)
+
+
+def _version(weights: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for k in sorted(weights):
+        digest.update(k.encode())
+        digest.update(np.ascontiguousarray(weights[k]).tobytes())
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{digest.hexdigest()[:8]}"
+
+
+def export_two_tower(
+    result: TrainResult,
+    data: TrainingData,
+    cfg: TwoTowerConfig,
+    meta: dict[str, Any],
+    models_dir: Path | None = None,
+    build_index: bool = True,
+) -> Path:
+    """Write a complete version directory, then point `latest` at it; return the dir."""
+    import torch
+
+    from trainers.two_tower.model import tower_weights
+
+    base = (models_dir or registry.default_models_dir()) / KIND
+    base.mkdir(parents=True, exist_ok=True)
+    weights = tower_weights(result.user_model)  # type: ignore[arg-type]
+    version = _version(weights)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=base))
+    try:
+        result.user_model.save(tmp / "user_tower.keras")  # type: ignore[attr-defined]
+        result.item_model.save(tmp / "item_tower.keras")  # type: ignore[attr-defined]
+        np.savez(tmp / "user_tower.npz", **weights)
+        zsrc = data.items.user_vectors(cfg.use_hgnn)
+        np.savez(
+            tmp / "user_item_vectors.npz", ids=np.array(zsrc.ids), vectors=zsrc.matrix
+        )
+        counts = {}
+        for itype in names.ITEM_TYPES:
+            ids, vecs = item_vectors(result, data, itype)
+            np.savez(tmp / f"{itype}_vectors.npz", ids=np.array(ids), vectors=vecs)
+            counts[itype] = len(ids)
+            if build_index and itype == cfg.target_type:
+                _index(vecs, ids, tmp / "index", version)
+        manifest = {
+            "kind": KIND,
+            "version": version,
+            "hgnn_version": meta.get("hgnn_version"),
+            "feature_service": SERVICE,
+            "cutoff_ms": meta.get("cutoff_ms"),
+            "dims": {
+                "user": int(weights[f"dense{len(cfg.hidden) - 1}/bias"].shape[0]),
+                "z": data.user_spec.item_dim,
+                "text": data.item_spec.text_dim,
+                "hgnn": data.item_spec.hgnn_dim,
+            },
+            "spec": data.user_spec.to_json(),
+            "item_spec": {
+                "languages": list(data.item_spec.languages),
+                "genres": list(data.item_spec.genres),
+            },
+            "config": cfg.to_json(),
+            "items": counts,
+            "labels": int(len(data.label_rows)),
+            "history": result.history,
+            "index": build_index,
+            **{k: v for k, v in meta.items() if k not in ("hgnn_version", "cutoff_ms")},
+        }
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, sort_keys=True)
+        )
+        state = {k: torch.from_numpy(v.copy()) for k, v in weights.items()}
+        torch.save(
+            {"state_dict": state, "config": cfg.to_json(), "metadata": manifest},
+            tmp / registry.MODEL_FILE,
+        )
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, base / version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer = base / f"{registry.LATEST}.tmp"
+    pointer.write_text(version + "\n")
+    os.replace(pointer, base / registry.LATEST)
+    return base / version
+
+
+def _index(vecs: np.ndarray, ids: list[str], out: Path, version: str) -> None:
+    from colisten.retrieval import build_index, choose_kind
+
+    build_index(
+        vecs,
+        ids,
+        out,
+        choose_kind(len(ids)),
+        model_version=version,
+        extra={"feature_service": SERVICE},
+    )
