@@ -373,11 +373,25 @@ def create_app(
 
     @app.timer(cfg.flush_interval_s)
     async def flush_online() -> None:
-        await asyncio.get_running_loop().run_in_executor(None, sink.flush_online)
+        await flush_safely(sink.flush_online)
 
     @app.timer(cfg.offline_flush_interval_s)
     async def flush_offline() -> None:
-        await asyncio.get_running_loop().run_in_executor(None, sink.flush_offline)
+        await flush_safely(sink.flush_offline)
+
+    async def flush_safely(flush: Any) -> None:
+        """Run a flush off the event loop; on failure keep the rows, log loudly, retry later.
+
+        A timer must never die: an uncaught error would stop every later flush while the
+        worker keeps consuming. The sink keeps unwritten rows for the next attempt.
+        """
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, flush)
+        except Exception:  # noqa: BLE001 - any store error is retried on the next tick
+            sink.failures += 1
+            log.exception(
+                "feature store write failed (%d so far); will retry", sink.failures
+            )
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def final_flush(app_: faust.App, **_: Any) -> None:

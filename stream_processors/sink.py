@@ -51,6 +51,8 @@ class FeatureSink:
         self.worker_id = worker_id or uuid.uuid4().hex[:8]
         self._pending: dict[str, _Pending] = {v: _Pending() for v in schemas}
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one store write at a time
+        self.failures = 0
         self._seq = 0
         self.rows_written = 0
 
@@ -79,6 +81,10 @@ class FeatureSink:
 
     def flush_online(self) -> int:
         """Push the latest row per key of every view to the online store; return rows pushed."""
+        with self._write_lock:
+            return self._flush_online()
+
+    def _flush_online(self) -> int:
         with self._lock:
             batches = {
                 v: list(p.online.values()) for v, p in self._pending.items() if p.online
@@ -104,6 +110,10 @@ class FeatureSink:
 
     def flush_offline(self) -> int:
         """Write every staged row version, with its event timestamp, as offline parquet parts."""
+        with self._write_lock:
+            return self._flush_offline()
+
+    def _flush_offline(self) -> int:
         with self._lock:
             batches = {
                 v: list(p.offline.values())
@@ -116,9 +126,33 @@ class FeatureSink:
         for view, rows in batches.items():
             self._seq += 1
             name = f"part-{int(time.time() * 1000)}-{self.worker_id}-{self._seq:06d}"
-            write_offline_part(view, rows, self.schemas[view], name, self.data_dir)
+            try:
+                write_offline_part(view, rows, self.schemas[view], name, self.data_dir)
+            except Exception:
+                self._restore_offline(
+                    {
+                        v: r
+                        for v, r in batches.items()
+                        if v not in self._done(view, batches)
+                    }
+                )
+                raise
             written += len(rows)
         return written
+
+    @staticmethod
+    def _done(failed: str, batches: dict[str, list[dict[str, Any]]]) -> set[str]:
+        names = list(batches)
+        return set(names[: names.index(failed)])
+
+    def _restore_offline(self, batches: dict[str, list[dict[str, Any]]]) -> None:
+        """Put unwritten offline rows back (a newer version of a row wins)."""
+        with self._lock:
+            for view, rows in batches.items():
+                pend = self._pending[view].offline
+                for row in rows:
+                    stamp = int(row[names.EVENT_TIMESTAMP].value // 1000)
+                    pend.setdefault((row[self.join_keys[view]], stamp), row)
 
     def flush(self) -> int:
         """Flush online then offline; return online rows pushed."""
