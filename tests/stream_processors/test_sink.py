@@ -32,9 +32,12 @@ def _row(n: int) -> dict[str, int]:
 
 def test_failed_push_keeps_rows_and_a_newer_row_wins(tmp_path: Path) -> None:
     store = FlakyStore(failures=1)
-    sink = FeatureSink(store, tmp_path,  # type: ignore[arg-type]
-                       schemas={"user_weak_signals": user_weak_signals.ARROW_SCHEMA},
-                       join_keys={"user_weak_signals": "user_id"})
+    sink = FeatureSink(
+        store,
+        tmp_path,  # type: ignore[arg-type]
+        schemas={"user_weak_signals": user_weak_signals.ARROW_SCHEMA},
+        join_keys={"user_weak_signals": "user_id"},
+    )
     sink.stage("user_weak_signals", "u1", _row(1), 1_000)
     sink.stage("user_weak_signals", "u1", _row(2), 2_000)  # same key: only the newest
     sink.stage("user_weak_signals", "u2", _row(7), 1_500)
