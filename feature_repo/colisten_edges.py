@@ -9,8 +9,8 @@ from feast import FeatureView, PushSource
 
 from colisten import names
 from feature_repo.entities import item_pair
-from feature_repo.schema import Column, arrow_schema, feast_fields
-from feature_repo.sources import push_source
+from feature_repo.schema import Column, arrow_schema
+from feature_repo.sources import push_fed_view
 
 VIEW = "colisten_edges"
 WINDOW = timedelta(days=90)
@@ -32,18 +32,15 @@ ARROW_SCHEMA = arrow_schema(names.PAIR_ID, COLUMNS)
 
 def build(data_dir: Path | None = None) -> tuple[PushSource, FeatureView]:
     """The push source and feature view, with offline rows under data_dir."""
-    source = push_source(VIEW, data_dir)
-    view = FeatureView(
-        name=VIEW,
-        entities=[item_pair],
-        ttl=WINDOW,
-        schema=feast_fields(COLUMNS),
-        source=source,
-        online=True,
-        description="Item-item co-listening edges of the HGNN graph (distinct users).",
-        tags={"stage": "stream", "window": "90d"},
+    return push_fed_view(
+        VIEW,
+        item_pair,
+        COLUMNS,
+        WINDOW,
+        "Item-item co-listening edges of the HGNN graph (distinct users).",
+        {"stage": "stream", "window": "90d"},
+        data_dir,
     )
-    return source, view
 
 
 colisten_edges_push_source, colisten_edges_fv = build()

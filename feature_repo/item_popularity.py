@@ -9,8 +9,8 @@ from feast import FeatureView, PushSource
 
 from colisten import names
 from feature_repo.entities import item
-from feature_repo.schema import Column, arrow_schema, feast_fields
-from feature_repo.sources import push_source
+from feature_repo.schema import Column, arrow_schema
+from feature_repo.sources import push_fed_view
 
 VIEW = "item_popularity"
 WINDOW = timedelta(days=90)
@@ -35,18 +35,15 @@ ARROW_SCHEMA = arrow_schema(names.ITEM_ID, COLUMNS)
 
 def build(data_dir: Path | None = None) -> tuple[PushSource, FeatureView]:
     """The push source and feature view, with offline rows under data_dir."""
-    source = push_source(VIEW, data_dir)
-    view = FeatureView(
-        name=VIEW,
-        entities=[item],
-        ttl=WINDOW,
-        schema=feast_fields(COLUMNS),
-        source=source,
-        online=True,
-        description="Item popularity: the Popularity baseline and the cold-start fallback.",
-        tags={"stage": "stream", "window": "90d,14d"},
+    return push_fed_view(
+        VIEW,
+        item,
+        COLUMNS,
+        WINDOW,
+        "Item popularity: the Popularity baseline and the cold-start fallback.",
+        {"stage": "stream", "window": "90d,14d"},
+        data_dir,
     )
-    return source, view
 
 
 item_popularity_push_source, item_popularity_fv = build()

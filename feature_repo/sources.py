@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from feast import FileSource, PushSource
+from feast import Entity, FeatureView, FileSource, PushSource
 from feast.data_format import ParquetFormat
 
 from colisten import names
 from feature_repo.config import default_data_dir
+from feature_repo.schema import Column, feast_fields
 
 EMPTY_PART = "part-empty.parquet"
 """An empty part with the schema, so a view with no rows yet still reads (and globs match)."""
@@ -51,3 +53,26 @@ def ensure_offline_folder(
     if not empty.exists():
         pq.write_table(schema.empty_table(), empty)
     return folder
+
+
+def push_fed_view(
+    view: str,
+    entity: Entity,
+    columns: list[Column],
+    window: timedelta,
+    description: str,
+    tags: dict[str, str],
+    data_dir: Path | None = None,
+) -> tuple[PushSource, FeatureView]:
+    """A view fed by its push source (fresh rows) over its batch source (history)."""
+    source = push_source(view, data_dir)
+    return source, FeatureView(
+        name=view,
+        entities=[entity],
+        ttl=window,
+        schema=feast_fields(columns),
+        source=source,
+        online=True,
+        description=description,
+        tags=tags,
+    )

@@ -9,8 +9,8 @@ from feast import FeatureView, PushSource
 
 from colisten import names
 from feature_repo.entities import user
-from feature_repo.schema import Column, arrow_schema, feast_fields
-from feature_repo.sources import push_source
+from feature_repo.schema import Column, arrow_schema
+from feature_repo.sources import push_fed_view
 
 VIEW = "user_recent_items"
 WINDOW = timedelta(days=90)
@@ -47,18 +47,15 @@ ARROW_SCHEMA = arrow_schema(names.USER_ID, COLUMNS)
 
 def build(data_dir: Path | None = None) -> tuple[PushSource, FeatureView]:
     """The push source and feature view, with offline rows under data_dir."""
-    source = push_source(VIEW, data_dir)
-    view = FeatureView(
-        name=VIEW,
-        entities=[user],
-        ttl=WINDOW,
-        schema=feast_fields(COLUMNS),
-        source=source,
-        online=True,
-        description="The user's recent audiobooks and podcasts; the user tower's z̄_a, z̄_p.",
-        tags={"stage": "stream", "window": "90d"},
+    return push_fed_view(
+        VIEW,
+        user,
+        COLUMNS,
+        WINDOW,
+        "The user's recent audiobooks and podcasts; the user tower's z̄_a, z̄_p.",
+        {"stage": "stream", "window": "90d"},
+        data_dir,
     )
-    return source, view
 
 
 user_recent_items_push_source, user_recent_items_fv = build()

@@ -9,8 +9,8 @@ from feast import FeatureView, PushSource
 
 from colisten import names
 from feature_repo.entities import user
-from feature_repo.schema import Column, arrow_schema, feast_fields
-from feature_repo.sources import push_source
+from feature_repo.schema import Column, arrow_schema
+from feature_repo.sources import push_fed_view
 
 VIEW = "user_weak_signals"
 WINDOW = timedelta(days=90)
@@ -36,18 +36,15 @@ ARROW_SCHEMA = arrow_schema(names.USER_ID, COLUMNS)
 
 def build(data_dir: Path | None = None) -> tuple[PushSource, FeatureView]:
     """The push source and feature view, with offline rows under data_dir."""
-    source = push_source(VIEW, data_dir)
-    view = FeatureView(
-        name=VIEW,
-        entities=[user],
-        ttl=WINDOW,
-        schema=feast_fields(COLUMNS),
-        source=source,
-        online=True,
-        description="Per-user weak-signal and stream counts over a 90-day event-time window.",
-        tags={"stage": "stream", "window": "90d"},
+    return push_fed_view(
+        VIEW,
+        user,
+        COLUMNS,
+        WINDOW,
+        "Per-user weak-signal and stream counts over a 90-day event-time window.",
+        {"stage": "stream", "window": "90d"},
+        data_dir,
     )
-    return source, view
 
 
 user_weak_signals_push_source, user_weak_signals_fv = build()
