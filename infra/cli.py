@@ -112,7 +112,12 @@ def store_apply() -> None:
 
 @stream_app.command("worker")
 def stream_worker(
-    loglevel: Annotated[str, typer.Option(help="crit|error|warn|info|debug")] = "warn",
+    loglevel: Annotated[
+        str | None,
+        typer.Option(
+            help="crit|error|warn|info|debug (default COLISTEN_STREAM_LOGLEVEL)"
+        ),
+    ] = None,
 ) -> None:
     """Run one stream worker (Faust) until Ctrl-C."""
     from stream_processors.app import run_worker

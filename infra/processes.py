@@ -90,12 +90,17 @@ def wait_for(
     timeout_s: float,
     interval_s: float = 0.1,
     what: str = "condition",
+    context: Callable[[], str] | None = None,
 ) -> float:
-    """Poll predicate until true; return seconds waited, or raise TimeoutError."""
+    """Poll predicate until true; return seconds waited, or raise TimeoutError.
+
+    `context` (e.g. a child's log tail) is appended to the error, for diagnosis in CI.
+    """
     start = time.monotonic()
     while True:
         if predicate():
             return time.monotonic() - start
         if time.monotonic() - start > timeout_s:
-            raise TimeoutError(f"{what} not reached within {timeout_s}s")
+            extra = f"\n{context()}" if context is not None else ""
+            raise TimeoutError(f"{what} not reached within {timeout_s}s{extra}")
         time.sleep(interval_s)

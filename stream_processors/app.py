@@ -36,6 +36,7 @@ from stream_processors import user_state as us
 from stream_processors.clock import PartitionClock, partition_of
 from stream_processors.config import StreamConfig
 from stream_processors.sink import FeatureSink
+from stream_processors.working_set import WorkingSet, chunked, put_with_partition
 
 log = logging.getLogger(__name__)
 # Table writes queue changelog messages synchronously; Faust pauses the stream whenever
@@ -56,6 +57,10 @@ class RestoringTable(faust.Table):  # type: ignore[misc]
         await super().on_recovery_completed(active_tps, standby_tps)
         if self.on_restored is not None:
             self.on_restored(self, {tp.partition for tp in active_tps})
+
+    def put(self, key: str, value: Any, partition: int) -> None:
+        """Set key with its changelog record on `partition` (batches have no one event)."""
+        put_with_partition(self, key, value, partition)
 
 
 def dlq_record(raw: bytes | None, reasons: list[dict[str, Any]], source: str) -> bytes:
@@ -85,6 +90,11 @@ def make_sink(store_cfg: FeatureStoreConfig) -> FeatureSink:
     )
 
 
+BAD_INTERNAL_RECORD = {
+    "code": "bad_internal_record",
+    "field": None,
+    "message": "not a list of stage-2 records",
+}
 _STAGE2_KEYS = {"c": {"s", "d", "r", "u", "ts"}, "s": {"i", "t", "u", "e", "ts"}}
 
 
@@ -138,50 +148,53 @@ def create_app(
             )
         )
 
-    users, pairs, items, item_users = (
-        table("users"),
-        table("pairs"),
-        table("items"),
-        table("item_users"),
-    )
+    users, pairs, items = table("users"), table("pairs"), table("items")
+    # item-user entries live in `items` (keys "item|user") so that an item's popularity
+    # and its item-user entries share one changelog partition, written in that order
     sink = make_sink(store_cfg)
     app.colisten_sink = sink  # type: ignore[attr-defined]
     clock1, clock2 = PartitionClock(), PartitionClock()
     items_in: dict[int, set[str]] = {}
     window, cap = cfg.window_ms, cfg.recent_items
+    user_ws = WorkingSet(users, us.UserState.from_json)
+    pair_ws = WorkingSet(pairs, ps.PairState.from_json)
+    item_ws = WorkingSet(items, ps.ItemPopularity.from_json)
+    iu_ws = WorkingSet(items, ps.ItemUser.from_json)
 
-    # -- writes: stamp, table (changelog), sink; schedule the next expiry ------------
+    # -- writes: stamp, working set, sink; schedule the next expiry ------------------
     def save_user(
         user_id: str, st: us.UserState, at_ms: int, restamp: bool = True
     ) -> None:
+        part = partition_of(user_id, n)
         if restamp:
             st.stamp_us = us.next_stamp(st.stamp_us, at_ms)
-            users[user_id] = st.to_json()
+            user_ws.put(user_id, st, part)
         sink.stage(user_weak_signals.VIEW, user_id, us.weak_signal_row(st), st.stamp_us)
         sink.stage(
             user_recent_items.VIEW, user_id, us.recent_items_row(st, cap), st.stamp_us
         )
         oldest = st.oldest_ms()
         if oldest is not None:
-            clock1.schedule(partition_of(user_id, n), user_id, oldest + window)
+            clock1.schedule(part, user_id, oldest + window)
 
     def save_pair(
         pair_id: str, st: ps.PairState, at_ms: int, restamp: bool = True
     ) -> None:
+        part = partition_of(pair_id, n)
         if restamp:
             st.stamp_us = us.next_stamp(st.stamp_us, at_ms)
-            pairs[pair_id] = st.to_json()
+            pair_ws.put(pair_id, st, part)
         sink.stage(colisten_edges.VIEW, pair_id, ps.edge_row(st), st.stamp_us)
         oldest = st.oldest_ms()
         if oldest is not None:
-            clock2.schedule(partition_of(pair_id, n), pair_id, oldest + window)
+            clock2.schedule(part, pair_id, oldest + window)
 
     def save_item(
         item_id: str, pop: ps.ItemPopularity, now_ms: int, restamp: bool = True
     ) -> None:
         if restamp:
             pop.stamp_us = us.next_stamp(pop.stamp_us, now_ms)
-            items[item_id] = pop.to_json()
+            item_ws.put(item_id, pop, partition_of(item_id, n))
         sink.stage(
             item_popularity.VIEW, item_id, ps.popularity_row(pop, now_ms), pop.stamp_us
         )
@@ -190,7 +203,7 @@ def create_app(
     def sweep_users(partition: int) -> None:
         now = clock1.now(partition)
         for user_id in clock1.due(partition):
-            st = us.UserState.from_json(users[user_id])
+            st = user_ws.get(user_id)
             if us.expire(st, now, window):
                 save_user(user_id, st, now)
             elif (oldest := st.oldest_ms()) is not None:
@@ -199,7 +212,7 @@ def create_app(
     def sweep_pairs(partition: int) -> None:
         now = clock2.now(partition)
         for pair_id in clock2.due(partition):
-            st = ps.PairState.from_json(pairs[pair_id])
+            st = pair_ws.get(pair_id)
             if ps.expire_pair(st, now, window):
                 save_pair(pair_id, st, now)
             elif (oldest := st.oldest_ms()) is not None:
@@ -208,125 +221,145 @@ def create_app(
     def new_day_items(partition: int, before_ms: int) -> None:
         now = clock2.now(partition)
         for item_id in items_in.get(partition, ()):
-            pop = ps.ItemPopularity.from_json(items[item_id])
+            pop = item_ws.get(item_id)
             before = ps.popularity_row(pop, before_ms)
             expired = ps.expire_popularity(pop, now)
             if ps.popularity_row(pop, now) != before:
                 save_item(item_id, pop, now)
             elif expired:
-                items[item_id] = pop.to_json()
+                item_ws.put(item_id, pop, partition)
+
+    async def dead_letter(event: faust.EventT, reasons: list[dict[str, Any]]) -> None:
+        msg = event.message
+        await dlq.send(
+            key=event.key,
+            value=dlq_record(
+                event.value, reasons, f"{msg.topic}/{msg.partition}/{msg.offset}"
+            ),
+        )
+
+    async def flush_if_full() -> None:
+        if sink.pending_online() >= cfg.flush_max_rows:
+            await asyncio.get_running_loop().run_in_executor(None, sink.flush_online)
 
     # -- stage 1 --------------------------------------------------------------------
+    def fold_interaction(
+        event: faust.EventT, out: dict[int, list[dict[str, Any]]]
+    ) -> list[dict[str, Any]] | None:
+        """Fold one valid event into its user; add its stage-2 records to `out`."""
+        msg = event.message
+        checked = validate_event(event.value)
+        if checked.event is None:
+            return [r.as_dict() for r in checked.reasons]
+        ev = checked.event
+        part = msg.partition
+        st = user_ws.get(ev.user_id)
+        changed, colistens = us.fold(
+            st, ev, offset=msg.offset, partition=part, window_ms=window, cap=cap
+        )
+        if changed:
+            save_user(ev.user_id, st, st.last_event_ms)
+            for c in colistens:
+                out.setdefault(partition_of(c.pair_id, n), []).append(
+                    {
+                        "k": "c",
+                        "s": c.src_item,
+                        "d": c.dst_item,
+                        "r": c.relation,
+                        "u": c.user_id,
+                        "ts": c.ts,
+                    }
+                )
+            if ev.event_type == names.STREAM:
+                out.setdefault(partition_of(ev.item_id, n), []).append(
+                    {
+                        "k": "s",
+                        "i": ev.item_id,
+                        "t": ev.item_type,
+                        "u": ev.user_id,
+                        "e": ev.event_id,
+                        "ts": ev.ts,
+                    }
+                )
+        if clock1.advance(part, ev.ts):
+            sweep_users(part)
+        return None
+
     @app.agent(interactions, supervisor_strategy=CrashingSupervisor)
     async def stage1_users(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            msg = event.message
-            checked = validate_event(event.value)
-            if checked.event is None:
-                await dlq.send(
-                    key=event.key,
-                    value=dlq_record(
-                        event.value,
-                        [r.as_dict() for r in checked.reasons],
-                        f"{msg.topic}/{msg.partition}/{msg.offset}",
-                    ),
-                )
-                continue
-            ev = checked.event
-            part = msg.partition
-            st = us.UserState.from_json(users[ev.user_id])
-            changed, colistens = us.fold(
-                st, ev, offset=msg.offset, partition=part, window_ms=window, cap=cap
-            )
-            if changed:
-                save_user(ev.user_id, st, st.last_event_ms)
-                batches: dict[int, list[dict[str, Any]]] = {}
-                for c in colistens:
-                    batches.setdefault(partition_of(c.pair_id, n), []).append(
-                        {
-                            "k": "c",
-                            "s": c.src_item,
-                            "d": c.dst_item,
-                            "r": c.relation,
-                            "u": c.user_id,
-                            "ts": c.ts,
-                        }
+        async for batch in stream.take_events(  # type: ignore[attr-defined]
+            cfg.batch_max_events, cfg.batch_within_s
+        ):
+            out: dict[int, list[dict[str, Any]]] = {}
+            for event in batch:
+                reasons = fold_interaction(event, out)
+                if reasons is not None:
+                    await dead_letter(event, reasons)
+            sent = []
+            for target, records in out.items():
+                # every record in a message is keyed to its target partition, so
+                # stage 2's tables stay co-partitioned with colisten.pairs
+                for chunk in chunked(records, cfg.records_per_message):
+                    sent.append(
+                        await pairs_topic.send(
+                            key=f"{target}".encode(),
+                            partition=target,
+                            value=json.dumps(chunk).encode(),
+                        )
                     )
-                if ev.event_type == names.STREAM:
-                    batches.setdefault(partition_of(ev.item_id, n), []).append(
-                        {
-                            "k": "s",
-                            "i": ev.item_id,
-                            "t": ev.item_type,
-                            "u": ev.user_id,
-                            "e": ev.event_id,
-                            "ts": ev.ts,
-                        }
-                    )
-                for target, records in batches.items():
-                    # one message per target partition; every record in it is keyed to
-                    # that partition, so stage 2's tables stay co-partitioned
-                    await pairs_topic.send(
-                        key=ev.event_id.encode(),
-                        partition=target,
-                        value=json.dumps(records).encode(),
-                    )
-            if clock1.advance(part, ev.ts):
-                sweep_users(part)
-            if sink.pending_online() >= cfg.flush_max_rows:
-                await asyncio.get_running_loop().run_in_executor(
-                    None, sink.flush_online
-                )
+            # the users' new states become durable only once Kafka holds every record
+            # they caused: a crash can repeat a record (stage 2 is idempotent), never
+            # lose one
+            await asyncio.gather(*sent)
+            user_ws.commit()
+            user_ws.reset()
+            await flush_if_full()
 
     # -- stage 2 --------------------------------------------------------------------
     @app.agent(pairs_topic, supervisor_strategy=CrashingSupervisor)
     async def stage2_pairs(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            msg = event.message
-            records = stage2_records(event.value)
-            if records is None:  # not ours (e.g. an older format): dead-letter, go on
-                await dlq.send(
-                    key=event.key,
-                    value=dlq_record(
-                        event.value,
-                        [
-                            {
-                                "code": "bad_internal_record",
-                                "field": None,
-                                "message": "not a list of stage-2 records",
-                            }
-                        ],
-                        f"{msg.topic}/{msg.partition}/{msg.offset}",
-                    ),
-                )
-                continue
-            for rec in records:
-                apply_stage2(msg.partition, rec)
-            if sink.pending_online() >= cfg.flush_max_rows:
-                await asyncio.get_running_loop().run_in_executor(
-                    None, sink.flush_online
-                )
+        async for batch in stream.take_events(  # type: ignore[attr-defined]
+            cfg.batch_max_events, cfg.batch_within_s
+        ):
+            for event in batch:
+                msg = event.message
+                records = stage2_records(event.value)
+                if records is None:  # not ours (e.g. an older format): dead-letter
+                    await dead_letter(event, [BAD_INTERNAL_RECORD])
+                    continue
+                for index, rec in enumerate(records):
+                    position = ps.record_position(msg.offset, index)
+                    apply_stage2(msg.partition, position, rec)
+            pair_ws.commit()
+            # popularity before item-user entries (one changelog partition, in order):
+            # see pair_state.fold_stream for how a crash between them is repaired
+            item_ws.commit()
+            iu_ws.commit()
+            for ws in (pair_ws, item_ws, iu_ws):
+                ws.reset()
+            await flush_if_full()
 
-    def apply_stage2(part: int, rec: dict[str, Any]) -> None:
+    def apply_stage2(part: int, position: int, rec: dict[str, Any]) -> None:
         ts = int(rec["ts"])
         before = clock2.now(part)
         moved = clock2.advance(part, ts)
         now = clock2.now(part)
         if rec["k"] == "c":
             key = f"{rec['s']}|{rec['d']}"
-            st = ps.PairState.from_json(pairs[key])
+            st = pair_ws.get(key)
             if ps.fold_colisten(
                 st, rec["s"], rec["d"], rec["r"], rec["u"], ts, now, window
             ):
                 save_pair(key, st, max(ts, now))
         else:
             item_id, iu_key = rec["i"], f"{rec['i']}|{rec['u']}"
-            pop = ps.ItemPopularity.from_json(items[item_id])
-            iu = ps.ItemUser.from_json(item_users[iu_key])
-            if ps.fold_stream(pop, iu, rec["t"], rec["e"], ts, now):
-                item_users[iu_key] = iu.to_json()
-                items_in.setdefault(part, set()).add(item_id)
-                save_item(item_id, pop, now)
+            pop, iu = item_ws.get(item_id), iu_ws.get(iu_key)
+            replayed = 0 <= position <= pop.offset
+            if ps.fold_stream(pop, iu, rec["t"], rec["e"], ts, now, position):
+                iu_ws.put(iu_key, iu, part)
+                if not replayed:
+                    items_in.setdefault(part, set()).add(item_id)
+                    save_item(item_id, pop, now)
         if moved:
             sweep_pairs(part)
             if now // DAY_MS != before // DAY_MS:
@@ -358,6 +391,8 @@ def create_app(
         for p in parts:
             items_in[p] = set()
         for item_id, raw_state in list(tbl.items()):
+            if "|" in item_id:  # an item-user entry, not a popularity
+                continue
             p = partition_of(item_id, n)
             if p in parts and raw_state:
                 pop = ps.ItemPopularity.from_json(raw_state)
@@ -402,10 +437,12 @@ def create_app(
     return app
 
 
-def run_worker(cfg: StreamConfig | None = None, loglevel: str = "warn") -> None:
+def run_worker(cfg: StreamConfig | None = None, loglevel: str | None = None) -> None:
     """Run the worker in this process until SIGTERM/SIGINT; flushes the sink on the way out."""
     import sys
 
+    cfg = cfg or StreamConfig.from_env()
     app = create_app(cfg)
-    sys.argv = ["colisten-stream", "worker", "--loglevel", loglevel, "--without-web"]
+    level = loglevel or cfg.loglevel
+    sys.argv = ["colisten-stream", "worker", "--loglevel", level, "--without-web"]
     app.main()

@@ -32,6 +32,14 @@ class StreamConfig:
     """...or as soon as this many distinct keys are pending."""
     offline_flush_interval_s: float = 5.0
     """Offline rows are batched longer, to keep parquet parts few."""
+    batch_max_events: int = 2000
+    """Each stage folds up to this many messages at a time..."""
+    batch_within_s: float = 0.02
+    """...or what arrived within this long; state becomes durable once per batch."""
+    records_per_message: int = 4000
+    """Stage-2 records per colisten.pairs message (keeps messages well under 1 MB)."""
+    loglevel: str = "warn"
+    """Faust worker log level: crit, error, warn, info or debug."""
 
     def __post_init__(self) -> None:
         if self.partitions < 1:
@@ -42,6 +50,14 @@ class StreamConfig:
             raise ConfigError("recent_items must be >= 1")
         if self.flush_interval_s <= 0 or self.offline_flush_interval_s <= 0:
             raise ConfigError("flush intervals must be > 0")
+        if self.batch_max_events < 1 or not 1 <= self.records_per_message < 1_000_000:
+            raise ConfigError(
+                "batch_max_events must be >= 1, records_per_message in [1, 1e6)"
+            )
+        if self.batch_within_s <= 0:
+            raise ConfigError("batch_within_s must be > 0")
+        if self.loglevel not in ("crit", "error", "warn", "info", "debug"):
+            raise ConfigError("loglevel must be one of crit, error, warn, info, debug")
 
     @property
     def window_ms(self) -> int:

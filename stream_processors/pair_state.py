@@ -4,7 +4,10 @@ Edges: per canonical pair, each co-listening user's co-listen times still in the
 n_users counts distinct users, so a user streaming both items 100 times adds 1.
 Popularity: per item, streams per UTC day and, per day, the users whose newest stream of
 the item falls on it; windows of 90 and 14 days are whole UTC days ending at the
-watermark's day. Both are idempotent: a record applied twice changes nothing.
+watermark's day. Both are idempotent: a record applied twice changes nothing. Popularity
+also keeps the newest stage-2 input offset it holds, so that a crash between writing an
+item's popularity and its item-user entries (same changelog partition, in that order) is
+repaired on replay without counting a stream twice.
 """
 
 from __future__ import annotations
@@ -17,6 +20,13 @@ from stream_processors.user_state import DAY_MS, WINDOW_MS
 
 POP_LONG_DAYS = 90
 POP_SHORT_DAYS = 14
+RECORDS_PER_OFFSET = 1_000_000
+"""Positions of stage-2 records: offset * RECORDS_PER_OFFSET + index in the message."""
+
+
+def record_position(offset: int, index: int) -> int:
+    """A stage-2 record's position in its partition (ordered like the records)."""
+    return offset * RECORDS_PER_OFFSET + index
 
 
 @dataclass
@@ -126,6 +136,8 @@ class ItemPopularity:
     """Newest stream time applied (restores the partition watermark after recovery)."""
     stamp_us: int = 0
     """Timestamp (µs) of the newest row written for this key (see next_stamp)."""
+    offset: int = -1
+    """Newest stage-2 record position (see record_position) this popularity counts."""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly form (day keys as strings, as JSON requires)."""
@@ -135,6 +147,7 @@ class ItemPopularity:
             "u": {str(d): n for d, n in self.users.items()},
             "l": self.last_ms,
             "q": self.stamp_us,
+            "o": self.offset,
         }
 
     @classmethod
@@ -148,6 +161,7 @@ class ItemPopularity:
             {int(d): n for d, n in raw["u"].items()},
             int(raw["l"]),
             int(raw.get("q", 0)),
+            int(raw.get("o", -1)),
         )
 
 
@@ -177,26 +191,35 @@ def fold_stream(
     event_id: str,
     ts: int,
     now_ms: int,
+    offset: int = -1,
 ) -> bool:
-    """Apply one stream of the item by one user, as of watermark now_ms; True if changed."""
+    """Apply one stream of the item by one user, as of watermark now_ms; True if changed.
+
+    `offset` is the record's position (record_position). At or below `pop.offset` the
+    popularity already counts it (replay after a crash that persisted the popularity but
+    not the item-user entry): only `iu` is brought up to date.
+    """
+    replayed = 0 <= offset <= pop.offset
     today = now_ms // DAY_MS
-    changed = expire_popularity(pop, now_ms)
+    changed = False if replayed else expire_popularity(pop, now_ms)
     iu.ids = [(d, i) for d, i in iu.ids if d > today - POP_LONG_DAYS]
     day = ts // DAY_MS
-    if ts > pop.last_ms:
+    if not replayed and ts > pop.last_ms:
         pop.last_ms, changed = ts, True
     if day <= today - POP_LONG_DAYS or any(i == event_id for _, i in iu.ids):
         return changed
-    pop.item_type = item_type
     iu.ids.append((day, event_id))
-    pop.streams[day] = pop.streams.get(day, 0) + 1
-    if day > iu.last_day:
-        if iu.last_day in pop.users:
-            pop.users[iu.last_day] -= 1
-            if pop.users[iu.last_day] == 0:
-                del pop.users[iu.last_day]
-        pop.users[day] = pop.users.get(day, 0) + 1
-        iu.last_day = day
+    if not replayed:
+        pop.item_type = item_type
+        pop.offset = max(pop.offset, offset)
+        pop.streams[day] = pop.streams.get(day, 0) + 1
+        if day > iu.last_day:
+            if iu.last_day in pop.users:
+                pop.users[iu.last_day] -= 1
+                if pop.users[iu.last_day] == 0:
+                    del pop.users[iu.last_day]
+            pop.users[day] = pop.users.get(day, 0) + 1
+    iu.last_day = max(iu.last_day, day)
     return True
 
 

@@ -58,6 +58,7 @@ class WorkerRig:
             "COLISTEN_STREAM_DLQ_TOPIC": self.dlq,
             "COLISTEN_STREAM_PAIRS_TOPIC": self.pairs,
             "COLISTEN_STREAM_PARTITIONS": str(self.partitions),
+            "COLISTEN_STREAM_LOGLEVEL": "info",
         }
         return env
 
@@ -84,6 +85,13 @@ class WorkerRig:
                 raise AssertionError(
                     f"worker exited {worker.proc.returncode}:\n{worker.tail(40)}"
                 )
+
+    def tails(self, n: int = 40) -> str:
+        """The last lines of every worker's log (appended to timeouts)."""
+        return "\n".join(
+            f"--- {w.log_path.name} (exit {w.proc.returncode}) ---\n{w.tail(n)}"
+            for w in self.workers
+        )
 
     def stop_all(self) -> None:
         """Stop every worker of the rig."""

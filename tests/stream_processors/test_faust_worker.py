@@ -82,6 +82,7 @@ def test_worker_writes_table_to_feast_and_resumes(
         "COLISTEN_STREAM_DLQ_TOPIC": dlq,
         "COLISTEN_STREAM_PAIRS_TOPIC": pairs,
         "COLISTEN_STREAM_DATA_DIR": str(tmp_path / "stream"),
+        "COLISTEN_STREAM_LOGLEVEL": "info",
     }
 
     apply_definitions(open_store(store_cfg), store_cfg)
@@ -90,7 +91,13 @@ def test_worker_writes_table_to_feast_and_resumes(
         "stream_processors", tmp_path / "w1.log", env=env
     )
     try:
-        wait_for(lambda: _follows(store_cfg) == 300, 240, 0.5, "first 300 follows")
+        wait_for(
+            lambda: _follows(store_cfg) == 300,
+            240,
+            0.5,
+            "first 300 follows",
+            context=lambda: f"follows={_follows(store_cfg)}\n{worker.tail(60)}",
+        )
         wait_for(
             lambda: _dlq_count(kafka_bootstrap, dlq) == 5, 30, 0.5, "5 dead letters"
         )
@@ -107,7 +114,13 @@ def test_worker_writes_table_to_feast_and_resumes(
         "stream_processors", tmp_path / "w2.log", env=env
     )
     try:
-        wait_for(lambda: _follows(store_cfg) == 500, 240, 0.5, "all 500 follows")
+        wait_for(
+            lambda: _follows(store_cfg) == 500,
+            240,
+            0.5,
+            "all 500 follows",
+            context=lambda: f"follows={_follows(store_cfg)}\n{worker.tail(60)}",
+        )
         time.sleep(3)  # anything re-read from the start would show up by now
         assert _follows(store_cfg) == 500
         assert _dlq_count(kafka_bootstrap, dlq) == 5, "restart re-read old offsets"

@@ -84,6 +84,7 @@ def test_replayed_world_matches_pandas(
                 timeout_s=240,
                 interval_s=2,
                 what="online store equal to the pandas reference",
+                context=rig.tails,
             )
         except TimeoutError as exc:
             raise AssertionError("\n".join([str(exc), *last])) from exc

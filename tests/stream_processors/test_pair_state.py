@@ -12,6 +12,7 @@ from stream_processors.pair_state import (
     fold_colisten,
     fold_stream,
     popularity_row,
+    record_position,
 )
 
 DAY = 24 * 3600 * 1000
@@ -85,3 +86,29 @@ def test_clock_schedules_one_entry_per_key_and_pops_when_due() -> None:
     assert clock.due(0) == []
     clock.advance(0, 150)
     assert clock.due(0) == ["j"]
+
+
+def test_popularity_written_but_item_user_lost_is_repaired_on_replay() -> None:
+    # the worker writes popularity, then item-user entries; a crash between the two
+    # leaves the popularity counting offsets 10 and 11 while both entries are lost
+    pop, iu_a, iu_b = ItemPopularity(), ItemUser(), ItemUser()
+    fold_stream(pop, iu_a, "podcast", "e1", T0, T0, offset=10)
+    fold_stream(pop, iu_b, "podcast", "e2", T0 + DAY, T0 + DAY, offset=11)
+    want = popularity_row(pop, T0 + DAY)
+    lost_a, lost_b = ItemUser(), ItemUser()  # what the restored table holds
+    assert fold_stream(pop, lost_a, "podcast", "e1", T0, T0 + DAY, offset=10)
+    assert fold_stream(pop, lost_b, "podcast", "e2", T0 + DAY, T0 + DAY, offset=11)
+    assert popularity_row(pop, T0 + DAY) == want  # nothing counted twice
+    assert (lost_a, lost_b) == (iu_a, iu_b)  # entries rebuilt exactly
+    # stage 1 repeating a record after its own crash: a new offset, a known event id
+    assert not fold_stream(pop, iu_a, "podcast", "e1", T0, T0 + DAY, offset=12)
+    assert popularity_row(pop, T0 + DAY) == want
+
+
+def test_records_of_one_message_are_distinct_positions() -> None:
+    pop = ItemPopularity()
+    for index, event_id in enumerate(["e1", "e2", "e3"]):
+        pos = record_position(5, index)
+        assert fold_stream(pop, ItemUser(), "podcast", event_id, T0, T0, offset=pos)
+    assert popularity_row(pop, T0)["streams_90d"] == 3
+    assert record_position(5, 999_999) < record_position(6, 0)

@@ -1,0 +1,43 @@
+"""WorkingSet: batch reads fall through, writes wait for commit and keep their partition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stream_processors.user_state import UserState
+from stream_processors.working_set import WorkingSet, chunked
+
+
+class FakeTable(dict[str, Any]):
+    """A dict with the table's `put(key, value, partition)` and a write log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[tuple[str, int]] = []
+
+    def __missing__(self, key: str) -> dict[str, Any]:
+        return {}
+
+    def put(self, key: str, value: Any, partition: int) -> None:
+        self[key] = value
+        self.writes.append((key, partition))
+
+
+def test_writes_wait_for_commit_and_go_to_their_partition() -> None:
+    table = FakeTable()
+    ws = WorkingSet(table, UserState.from_json)
+    st = ws.get("u1")
+    st.offset = 7
+    ws.put("u1", st, 3)
+    assert ws.get("u1") is st and "u1" not in table  # the batch sees it, the table not
+    ws.put("u2", ws.get("u2"), 1)
+    assert ws.commit(lambda k: k == "u2") == 1 and table.writes == [("u2", 1)]
+    assert ws.commit() == 1 and table.writes[-1] == ("u1", 3)
+    assert table["u1"]["o"] == 7 and ws.pending() == 0
+    ws.reset()
+    assert ws.get("u1").offset == 7  # decoded afresh from the table
+
+
+def test_chunked_keeps_order_and_bounds_size() -> None:
+    assert list(chunked(list(range(7)), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(chunked([], 3)) == []
