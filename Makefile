@@ -12,9 +12,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo test test-unit lint services-up services-down clean-state bench
+.PHONY: setup browser-installed redis-server-installed demo test test-unit lint services-up services-down clean-state bench
 
-setup: $(STAMP) $(KAFKA_LIB)/.resolved redis-server-installed
+setup: $(STAMP) $(KAFKA_LIB)/.resolved redis-server-installed browser-installed
 
 $(VENV)/bin/python:
 	@$(PY_SYS) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' || \
@@ -47,6 +47,13 @@ redis-server-installed:
 	  echo "installing redis-server from Debian's packages"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null; }
 	@command -v redis-server >/dev/null
+
+# Headless Chromium and its driver (Debian's packages) for the web page's browser test.
+browser-installed:
+	@command -v chromedriver >/dev/null || { \
+	  echo "installing chromium and chromium-driver from Debian's packages"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null; }
+	@command -v chromedriver >/dev/null
 
 services-up: setup
 	$(VENV)/bin/colisten services up

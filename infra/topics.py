@@ -106,3 +106,31 @@ def delete_topics(topics: list[str], bootstrap: str | None = None) -> None:
             admin.delete_topics(present)
     finally:
         admin.close()
+
+
+def group_progress(
+    group: str, topics: list[str], bootstrap: str | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per topic, (committed, end) offsets summed over partitions, for a consumer group."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    bootstrap = bootstrap or kafka_bootstrap()
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        committed = admin.list_group_offsets(group).get(group, {})
+        out: dict[str, tuple[int, int]] = {}
+        for topic in topics:
+            parts = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(parts)]
+            ends = consumer.end_offsets(tps) if tps else {}
+            done = sum(
+                max(0, got.offset)
+                for tp in tps
+                if (got := committed.get(tp)) is not None
+            )
+            out[topic] = (done, int(sum(ends.values())))
+        return out
+    finally:
+        consumer.close()
+        admin.close()

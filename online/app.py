@@ -1,6 +1,7 @@
 """The HTTP API (FastAPI): recommendations, item neighbours, event intake, health, metrics."""
 
 import logging
+import pathlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -8,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +20,8 @@ from online.metrics import Metrics
 from online.models import BundleWatcher, ModelBundle, ModelHolder
 from online.publisher import EventPublisher, PublishError
 from online.service import NotReady, Recommender, UnknownItem
+
+PAGE = pathlib.Path(__file__).with_name("static") / "index.html"
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +156,14 @@ def create_app(cfg: ServeConfig | None = None, watch: bool = True) -> FastAPI:
         response: Response,
         k: Annotated[int, k_param] = cfg.k_default,
         item_type: Annotated[ItemTypeParam, Query(alias="type")] = "audiobook",
+        explain: Annotated[
+            bool, Query(description="Add each item's co-listening path ('because').")
+        ] = False,
     ) -> dict[str, Any]:
         """Top-k items for a user from their freshest features (popularity if degraded)."""
-        body, timings = recommender.recommend(holder.current, user_id, k, item_type)
+        body, timings = recommender.recommend(
+            holder.current, user_id, k, item_type, explain
+        )
         response.headers["Server-Timing"] = timings.header()
         return body
 
@@ -207,6 +215,26 @@ def create_app(cfg: ServeConfig | None = None, watch: bool = True) -> FastAPI:
             "offset": offset,
         }
         return JSONResponse(body, status_code=202)
+
+    @app.get("/v1/users/{user_id}/profile", tags=["recommendations"])
+    def profile(user_id: Annotated[str, user_id_param]) -> dict[str, Any]:
+        """The user's recent audiobooks and podcasts, as the online store holds them."""
+        return recommender.profile(holder.current, user_id)
+
+    @app.get("/v1/sample-users", tags=["page"])
+    def sample_users() -> dict[str, list[str]]:
+        """User ids the web page offers (COLISTEN_SERVE_SAMPLE_USERS)."""
+        return {"users": [u for u in cfg.sample_users.split(",") if u]}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> HTMLResponse:
+        """The web page: pick a listener, act as them, watch the list change."""
+        return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+    @app.get("/v1/clock", tags=["events"])
+    def clock() -> dict[str, int]:
+        """The event time to stamp new events with (wall clock + configured offset)."""
+        return {"now_ms": int(time.time() * 1000) + cfg.event_time_offset_ms}
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

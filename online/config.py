@@ -54,6 +54,11 @@ class ServeConfig:
     max_body_bytes: int = 16 * 1024
     reload_interval_s: float = 2.0
     """How often the watcher polls `latest` for a new model version."""
+    sample_users: str = ""
+    """Comma-separated user ids the web page offers to pick from (typing works too)."""
+    event_time_offset_ms: int = 0
+    """Added to the wall clock by GET /v1/clock, which clients (the web page) use to stamp
+    events; non-zero only for simulated worlds whose timeline is not today's."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.k_default <= self.k_max:

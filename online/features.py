@@ -163,6 +163,20 @@ class FeatureClient:
                 out.setdefault(key, []).extend(values)
         return out
 
+    def read_edges(self, pair_ids: Sequence[str]) -> dict[str, int]:
+        """Distinct co-listening users per pair (colisten_edges:n_users); absent pairs: 0."""
+        if not pair_ids:
+            return {}
+        store, _ = self._open()
+        got = store.get_online_features(
+            features=["colisten_edges:n_users"],
+            entity_rows=[{names.PAIR_ID: p} for p in pair_ids],
+        ).to_dict()
+        return {
+            p: int(n or 0)
+            for p, n in zip(got[names.PAIR_ID], got["n_users"], strict=True)
+        }
+
     def close(self) -> None:
         """Stop the pool (pending reads are dropped)."""
         self._pool.shutdown(wait=False, cancel_futures=True)

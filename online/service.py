@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from colisten.retrieval import normalize
+from online.explain import explain as explain_paths
+from online.explain import recent_items
 from online.features import FeatureClient, empty_row, streamed_items
 from online.metrics import Metrics
 from online.models import ModelBundle
@@ -67,9 +69,18 @@ class Recommender:
         self.metrics = metrics
 
     def recommend(
-        self, bundle: ModelBundle | None, user_id: str, k: int, item_type: str
+        self,
+        bundle: ModelBundle | None,
+        user_id: str,
+        k: int,
+        item_type: str,
+        explain: bool = False,
     ) -> tuple[dict[str, Any], Timings]:
-        """Top-k items of item_type for user_id, excluding what the user streamed."""
+        """Top-k items of item_type for user_id, excluding what the user streamed.
+
+        explain: add each item's "because" (its co-listening path from the user's recent
+        items, see online.explain); one more batched store read.
+        """
         if bundle is None:
             raise NotReady("no model loaded")
         fetched = self.features.fetch(user_id)
@@ -99,16 +110,83 @@ class Recommender:
         t2 = time.perf_counter()
         self.metrics.stage.labels("tower").observe(t1 - t0)
         self.metrics.stage.labels("index").observe(t2 - t1)
+        items = _items(bundle, hits)
+        if explain:
+            self._explain(bundle, row, items)
         body = {
             "user_id": user_id,
             "item_type": item_type,
-            "items": _items(bundle, hits),
+            "items": items,
             "model_version": bundle.version,
             "features_as_of": fetched.features_as_of,
             "degraded": False,
             "degraded_reason": None,
         }
         return body, Timings(fetched.seconds, t1 - t0, t2 - t1)
+
+    def _explain(
+        self, bundle: ModelBundle, row: dict[str, Any], items: list[dict[str, Any]]
+    ) -> None:
+        def neighbours(item_id: str) -> list[tuple[str, str]]:
+            source = bundle.similar.get(bundle.item_types.get(item_id, ""))
+            if source is None or item_id not in source.row:
+                return []
+            vec = source.vector(item_id)
+            return [
+                (m, t)
+                for t, index in bundle.similar.items()
+                for m, _ in index.search(vec, 5, exclude={item_id})
+            ]
+
+        def named(item_id: str | None) -> dict[str, Any] | None:
+            if item_id is None:
+                return None
+            info = bundle.info(item_id)
+            return {
+                "item_id": item_id,
+                "title": info.title,
+                "item_type": info.item_type,
+            }
+
+        recs = [(i["item_id"], i["item_type"] or "") for i in items]
+        paths = explain_paths(
+            recent_items(row), recs, neighbours, self.features.read_edges
+        )
+        for item in items:
+            path = paths.get(item["item_id"])
+            item["because"] = (
+                None
+                if path is None
+                else {
+                    "source": named(path.source),
+                    "via": named(path.via),
+                    "n_users": path.n_users,
+                }
+            )
+
+    def profile(self, bundle: ModelBundle | None, user_id: str) -> dict[str, Any]:
+        """The user's recent audiobooks and podcasts (titles, signals) from the store."""
+        fetched = self.features.fetch(user_id)
+        if not fetched.ok:
+            raise NotReady(f"feature store: {fetched.error}")
+        row = fetched.row or {}
+        out: dict[str, Any] = {
+            "user_id": user_id,
+            "features_as_of": fetched.features_as_of,
+        }
+        for label in ("audiobook", "podcast"):
+            ids = row.get(f"user_recent_items__recent_{label}s") or []
+            signals = row.get(f"user_recent_items__recent_{label}_signals") or []
+            out[f"recent_{label}s"] = [
+                {
+                    "item_id": i,
+                    "title": bundle.info(i).title if bundle else None,
+                    "genre": bundle.info(i).genre if bundle else None,
+                    "signal": s,
+                }
+                for i, s in zip(ids, signals, strict=False)
+            ]
+        return out
 
     def similar(
         self, bundle: ModelBundle | None, item_id: str, k: int, item_type: str | None

@@ -16,6 +16,7 @@ from typing import Any
 
 from colisten import names
 from colisten.events import InteractionEvent
+from colisten.pairs import canonical_pair
 
 DAY_MS = 24 * 3600 * 1000
 WINDOW_MS = 90 * DAY_MS
@@ -103,16 +104,6 @@ def next_stamp(prev_us: int, event_ms: int) -> int:
     keeps the newer (Feast's Redis store skips a write whose timestamp is not newer).
     """
     return max(event_ms * 1000, prev_us + 1)
-
-
-def canonical_pair(a: str, a_type: str, b: str, b_type: str) -> tuple[str, str, str]:
-    """(src, dst, relation) in canonical order: the audiobook first for ap, else by id."""
-    if a_type != b_type:
-        return (
-            (a, b, names.REL_AP) if a_type == names.AUDIOBOOK else (b, a, names.REL_AP)
-        )
-    rel = names.REL_AA if a_type == names.AUDIOBOOK else names.REL_PP
-    return (a, b, rel) if a < b else (b, a, rel)
 
 
 def expire(state: UserState, now_ms: int, window_ms: int = WINDOW_MS) -> bool:

@@ -140,3 +140,45 @@ def load_latest(kind: str, root: Path | None = None) -> Checkpoint:
             f"no {kind} model registered under {root or default_models_dir()}"
         )
     return load_version(kind, version, root)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One registered version, as `colisten models list` shows it."""
+
+    kind: str
+    version: str
+    latest: bool
+    cutoff_ms: int | None
+    parent: str | None
+    """For a two-tower: the HGNN version whose embeddings it was trained on."""
+    size_bytes: int
+
+
+def describe(root: Path | None = None) -> list[VersionInfo]:
+    """Every complete version of every kind under root, oldest first per kind."""
+    base = root or default_models_dir()
+    out: list[VersionInfo] = []
+    kinds = (
+        sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+    )
+    for kind in kinds:
+        latest = latest_version(kind, base)
+        for version in list_versions(kind, base):
+            folder = base / kind / version
+            meta: dict[str, Any] = {}
+            if (folder / "manifest.json").exists():
+                raw = json.loads((folder / "manifest.json").read_text())
+                meta = raw.get("metadata", raw)
+            cutoff = meta.get("cutoff_ms")
+            out.append(
+                VersionInfo(
+                    kind,
+                    version,
+                    version == latest,
+                    int(cutoff) if cutoff is not None else None,
+                    meta.get("hgnn_version"),
+                    sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()),
+                )
+            )
+    return out

@@ -59,3 +59,33 @@ def test_latest_moves_and_versions_are_immutable(tmp_path: Path) -> None:
     assert registry.latest_version("k", tmp_path) == v2
     with pytest.raises(FileNotFoundError):
         registry.load_latest("nothing", tmp_path)
+
+
+def test_describe_lists_every_kind_marks_latest_and_reads_cutoffs(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from infra.cli import app
+
+    sd = {"w": torch.zeros(2)}
+    h1 = registry.save_checkpoint(
+        "hgnn",
+        sd,
+        {},
+        {"cutoff_ms": 1_767_225_600_000},
+        tmp_path,
+        version="20260101T000000Z-a",
+    )
+    h2 = registry.save_checkpoint(
+        "hgnn", sd, {}, {}, tmp_path, version="20260102T000000Z-b"
+    )
+    got = registry.describe(tmp_path)
+    assert [(r.kind, r.version, r.latest) for r in got] == [
+        ("hgnn", h1, False),
+        ("hgnn", h2, True),
+    ]
+    assert got[0].cutoff_ms == 1_767_225_600_000 and got[0].size_bytes > 0
+    out = CliRunner().invoke(app, ["models", "list", "--root", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert h1 in out.output and "2026-01-01 00:00" in out.output
