@@ -156,7 +156,7 @@ def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
     )
     base = f"http://127.0.0.1:{port}"
     _wait(lambda: _ready(base), 180, "the API to be ready")
-    console.print(f"  ready at {base} (model {hgnn_version[:8]} / {tt_dir.name[:8]})")
+    console.print(f"  ready at {base} (two-tower {tt_dir.name} on HGNN {hgnn_version})")
 
     _step("7. recommendations over HTTP")
     catalogue = read_catalogue(world)
@@ -259,14 +259,14 @@ def _train(store_cfg: Any, world: Path, events: Any, cutoff: int) -> tuple[str, 
     t0 = time.monotonic()
     hcfg = HGNNConfig(max_epochs=_env("DEMO_HGNN_EPOCHS", 4), patience=2)
     version = run_hgnn(store_cfg, cutoff, catalogue, hcfg)
-    console.print(f"  HGNN {version[:12]} registered ({time.monotonic() - t0:.0f}s)")
+    console.print(f"  HGNN {version} registered ({time.monotonic() - t0:.0f}s)")
     t0 = time.monotonic()
     tcfg = TwoTowerConfig(epochs=_env("DEMO_TT_EPOCHS", 5))
     run = run_two_tower(store_cfg, events, cutoff, tcfg, version)
     if run.model_dir is None:
         raise DemoFailed("the two-tower was not exported")
     console.print(
-        f"  two-tower {run.model_dir.name[:12]} exported with its index, "
+        f"  two-tower {run.model_dir.name} exported with its index, "
         f"{len(run.data.label_rows):,} labels, final loss "
         f"{run.result.history[-1]['loss']:.3f} ({time.monotonic() - t0:.0f}s)"
     )

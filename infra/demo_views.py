@@ -12,8 +12,9 @@ from colisten import names
 
 
 def pick_users(events: pd.DataFrame) -> tuple[str, str]:
-    """(warm, cold): the user with the most audiobook interactions, and the podcast-only
-    user with the most podcast streams (no audiobook interaction at all: cold start)."""
+    """(warm, cold): the user with the most audiobook interactions, and a typical
+    podcast-only user (no audiobook interaction at all: cold start for audiobooks; the
+    median number of podcast streams among such users)."""
     is_ab = events[names.ITEM_TYPE] == names.AUDIOBOOK
     ab_counts = events[is_ab].groupby(names.USER_ID).size()
     warm = str(ab_counts.sort_values(ascending=False, kind="stable").index[0])
@@ -26,12 +27,13 @@ def pick_users(events: pd.DataFrame) -> tuple[str, str]:
     )
     if counts.empty:
         raise ValueError("the world has no podcast-only user to show cold start")
-    return warm, str(counts.index[0])
+    return warm, str(counts.index[len(counts) // 2])
 
 
 def more_users(events: pd.DataFrame, skip: set[str], n: int) -> list[str]:
     """The n most active other users (suggestions for the web page)."""
-    counts = events.groupby(names.USER_ID).size().sort_values(ascending=False)
+    counts = events.groupby(names.USER_ID).size()
+    counts = counts.sort_values(ascending=False, kind="stable")
     return [str(u) for u in counts.index if u not in skip][:n]
 
 

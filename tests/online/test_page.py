@@ -14,8 +14,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from feature_repo.config import FeatureStoreConfig
-from tests.online.conftest import DIM, N_AUDIOBOOKS, N_PODCASTS, seed_store
-from tests.online.conftest import write_catalogue
+from tests.online.conftest import (
+    DIM,
+    N_AUDIOBOOKS,
+    N_PODCASTS,
+    seed_store,
+    write_catalogue,
+)
 from tests.online.server import api_env, start_api
 from tests.online.tower import random_items, write_version
 from tests.stream_processors.harness import WorkerRig

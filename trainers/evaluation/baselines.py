@@ -116,8 +116,10 @@ def two_tower(
 
     enc = UserEncoder.load(model_dir)
     users = enc.encode(rows)
-    with np.load(model_dir / f"{es.item_type}_vectors.npz") as npz:
-        by_id = dict(zip([str(i) for i in npz["ids"]], npz["vectors"], strict=True))
+    from trainers.two_tower.export import load_item_vectors
+
+    ids, vectors = load_item_vectors(model_dir, es.item_type)
+    by_id = dict(zip([str(i) for i in ids], np.asarray(vectors), strict=True))
     return Scorer(users, _matrix(es.candidates, by_id, users.shape[1]), prior_of(es))
 
 

@@ -1,10 +1,11 @@
 """Export a trained two-tower version to models/two_tower/<version>/ with an atomic `latest`.
 
 Files: user_tower.keras and user_tower.npz (weights for the numpy runtime),
-item_tower.keras, user_item_vectors.npz (the item vectors z̄ averages), audiobook_vectors.npz
-and podcast_vectors.npz (the item tower applied to every item of each type, with ids),
-index/ (colisten.retrieval over the target type), model.pt (the same weights as tensors,
-so trainers.registry can list and load it) and manifest.json.
+item_tower.keras, user_item_vectors.npz (the item vectors z̄ averages), items_<type>.npy
+and items_<type>_ids.json (the item tower applied to every item of each type: the format
+the API loads, mmap-friendly), index_<target type>/ (colisten.retrieval, loaded by the API
+as is), model.pt (the same weights as tensors, so trainers.registry can list and load it)
+and manifest.json.
 """
 
 from __future__ import annotations
@@ -76,10 +77,10 @@ def export_two_tower(
         counts = {}
         for itype in names.ITEM_TYPES:
             ids, vecs = item_vectors(result, data, itype)
-            np.savez(tmp / f"{itype}_vectors.npz", ids=np.array(ids), vectors=vecs)
+            save_item_vectors(tmp, itype, ids, vecs)
             counts[itype] = len(ids)
             if build_index and itype == cfg.target_type:
-                _index(vecs, ids, tmp / "index", version)
+                _index(vecs, ids, tmp / f"index_{itype}", version)
         manifest = {
             "kind": KIND,
             "version": version,
@@ -121,6 +122,22 @@ def export_two_tower(
     pointer.write_text(version + "\n")
     os.replace(pointer, base / registry.LATEST)
     return base / version
+
+
+def save_item_vectors(
+    version_dir: Path, item_type: str, ids: list[str], vectors: np.ndarray
+) -> None:
+    """items_<type>.npy (float32 rows) and items_<type>_ids.json (row i is ids[i])."""
+    np.save(version_dir / f"items_{item_type}.npy", np.asarray(vectors, np.float32))
+    (version_dir / f"items_{item_type}_ids.json").write_text(json.dumps(list(ids)))
+
+
+def load_item_vectors(
+    version_dir: Path, item_type: str
+) -> tuple[list[str], np.ndarray]:
+    """The ids and vectors save_item_vectors wrote (vectors mmap'd)."""
+    ids = json.loads((version_dir / f"items_{item_type}_ids.json").read_text())
+    return ids, np.load(version_dir / f"items_{item_type}.npy", mmap_mode="r")
 
 
 def _index(vecs: np.ndarray, ids: list[str], out: Path, version: str) -> None:

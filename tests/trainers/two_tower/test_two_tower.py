@@ -13,7 +13,7 @@ from stream_processors.reference import user_weak_signals_reference
 from tests.trainers.conftest import TinyWorld
 from tests.trainers.two_tower.conftest import TinyStore
 from trainers import registry
-from trainers.two_tower.export import item_vectors
+from trainers.two_tower.export import item_vectors, load_item_vectors
 from trainers.two_tower.pipeline import TwoTowerRun
 from trainers.two_tower.train import apply_model
 
@@ -98,11 +98,11 @@ def test_export_round_trips(trained: TwoTowerRun, tiny_store: TinyStore) -> None
     np.testing.assert_allclose(np.linalg.norm(in_training, axis=1), 1.0, atol=1e-5)
     cold = enc.encode([{"user_id": "nobody"}])
     assert cold.shape == (1, 32) and np.isfinite(cold).all()
-    with np.load(model_dir / "audiobook_vectors.npz") as npz:
-        ids, vecs = item_vectors(trained.result, data, "audiobook")
-        assert npz["ids"].tolist() == ids
-        np.testing.assert_allclose(npz["vectors"], vecs, atol=1e-6)
-    assert (model_dir / "index" / "manifest.json").exists()
+    saved_ids, saved = load_item_vectors(model_dir, "audiobook")
+    ids, vecs = item_vectors(trained.result, data, "audiobook")
+    assert saved_ids == ids
+    np.testing.assert_allclose(saved, vecs, atol=1e-6)
+    assert (model_dir / "index_audiobook" / "manifest.json").exists()
 
 
 def _sample_rows(run: TwoTowerRun) -> list[dict]:
