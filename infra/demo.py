@@ -253,8 +253,9 @@ def _train(store_cfg: Any, world: Path, events: Any, cutoff: int) -> tuple[str, 
     content = embed_items(catalogue, None, default_cache_dir())
     write_item_content(content, store_cfg)
     console.print(
-        f"  content: {len(content):,} items embedded with {content['text_model'].iloc[0]}"
-        f" ({time.monotonic() - t0:.0f}s)"
+        f"  content: {len(content):,} items with {content['text_model'].iloc[0]} "
+        f"({content.attrs['n_new']:,} newly embedded, the rest cached), written to "
+        f"item_content ({time.monotonic() - t0:.0f}s)"
     )
     t0 = time.monotonic()
     hcfg = HGNNConfig(max_epochs=_env("DEMO_HGNN_EPOCHS", 4), patience=2)
