@@ -354,7 +354,7 @@ def create_app(
         else:
             item_id, iu_key = rec["i"], f"{rec['i']}|{rec['u']}"
             pop, iu = item_ws.get(item_id), iu_ws.get(iu_key)
-            replayed = 0 <= position <= pop.offset
+            replayed = pop.holds(position)
             if ps.fold_stream(pop, iu, rec["t"], rec["e"], ts, now, position):
                 iu_ws.put(iu_key, iu, part)
                 if not replayed:

@@ -164,6 +164,10 @@ class ItemPopularity:
             int(raw.get("o", -1)),
         )
 
+    def holds(self, position: int) -> bool:
+        """True if the record at this position (record_position) is already counted."""
+        return 0 <= position <= self.offset
+
 
 @dataclass
 class ItemUser:
@@ -199,7 +203,7 @@ def fold_stream(
     popularity already counts it (replay after a crash that persisted the popularity but
     not the item-user entry): only `iu` is brought up to date.
     """
-    replayed = 0 <= offset <= pop.offset
+    replayed = pop.holds(offset)
     today = now_ms // DAY_MS
     changed = False if replayed else expire_popularity(pop, now_ms)
     iu.ids = [(d, i) for d, i in iu.ids if d > today - POP_LONG_DAYS]

@@ -60,12 +60,13 @@ class WorkingSet(Generic[S]):
         """How many changed keys wait for commit()."""
         return len(self.dirty)
 
-    def commit(self, keys: Callable[[str], bool] | None = None) -> int:
-        """Write changed keys (those `keys` accepts, default all) in order; return count."""
-        chosen = [k for k in self.dirty if keys is None or keys(k)]
-        for key in chosen:
-            self.table.put(key, self.states[key].to_json(), self.dirty.pop(key))
-        return len(chosen)
+    def commit(self) -> int:
+        """Write the changed keys to the table, in the order they changed; return count."""
+        written = len(self.dirty)
+        for key, partition in self.dirty.items():
+            self.table.put(key, self.states[key].to_json(), partition)
+        self.dirty.clear()
+        return written
 
     def reset(self) -> None:
         """Forget the batch (after commit, before the next one)."""
