@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from feature_repo.config import FeatureStoreConfig
 from feature_repo.store import apply_definitions, open_store
 from online.config import ServeConfig
 from tests.online.tower import ENCODER_SPEC, random_items, write_version
+from tests.stream_processors.harness import WorkerRig
 
 DIM = 16
 N_AUDIOBOOKS, N_PODCASTS = 40, 30
@@ -137,3 +139,32 @@ def online_world(tmp_path: Path) -> OnlineWorld:
     now_ms = int(time.time() * 1000)
     seed_store(store_cfg, items, now_ms)
     return OnlineWorld(models, catalogue, store_cfg, items, now_ms)
+
+
+def serving_rig(
+    make_topic: Callable[..., str],
+    tmp_path: Path,
+    bootstrap: str,
+    partitions: int = 2,
+    **serve: str,
+) -> tuple[WorkerRig, dict[str, str], dict[str, tuple[list[str], np.ndarray]]]:
+    """Fresh topics and SQLite store (seeded as seed_store), model v1 and its catalogue;
+    returns the stream rig (not started), the environment of an API serving them, and
+    v1's items."""
+    from tests.online.server import api_env
+
+    store_cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
+    rig = WorkerRig.create(make_topic, store_cfg, tmp_path, partitions=partitions)
+    items = random_items(N_AUDIOBOOKS, N_PODCASTS, DIM, seed=1)
+    seed_store(store_cfg, items, int(time.time() * 1000))
+    write_version(tmp_path / "models", "v1", items, seed=1)
+    write_catalogue(tmp_path / "catalogue.parquet", items)
+    env = api_env(
+        tmp_path / "models",
+        store_cfg,
+        tmp_path / "catalogue.parquet",
+        bootstrap,
+        rig.interactions,
+        **serve,
+    )
+    return rig, env, items

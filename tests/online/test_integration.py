@@ -12,16 +12,14 @@ import httpx
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from feature_repo.config import FeatureStoreConfig
 from infra.processes import ManagedProcess, wait_for
 from tests.online.conftest import (
     DIM,
     N_AUDIOBOOKS,
     N_PODCASTS,
-    seed_store,
-    write_catalogue,
+    serving_rig,
 )
-from tests.online.server import api_env, start_api
+from tests.online.server import start_api
 from tests.online.tower import random_items, write_version
 from tests.stream_processors.harness import WorkerRig
 
@@ -44,20 +42,8 @@ def rig_and_api(
     kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
 ) -> Iterator[tuple[WorkerRig, ManagedProcess, str, Path]]:
     """A stream worker and an API on the same fresh topics and SQLite store."""
-    store_cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, store_cfg, tmp_path, partitions=2)
-    items = random_items(N_AUDIOBOOKS, N_PODCASTS, DIM, seed=1)
-    seed_store(store_cfg, items, int(time.time() * 1000))
+    rig, env, _ = serving_rig(make_topic, tmp_path, kafka_bootstrap)
     models = tmp_path / "models"
-    write_version(models, "v1", items, seed=1)
-    write_catalogue(tmp_path / "catalogue.parquet", items)
-    env = api_env(
-        models,
-        store_cfg,
-        tmp_path / "catalogue.parquet",
-        kafka_bootstrap,
-        rig.interactions,
-    )
     rig.start()
     api, base = start_api(env, tmp_path / "api.log")
     try:

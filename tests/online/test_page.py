@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,17 +12,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from feature_repo.config import FeatureStoreConfig
 from tests.online.conftest import (
-    DIM,
-    N_AUDIOBOOKS,
-    N_PODCASTS,
-    seed_store,
-    write_catalogue,
+    serving_rig,
 )
-from tests.online.server import api_env, start_api
-from tests.online.tower import random_items, write_version
-from tests.stream_processors.harness import WorkerRig
+from tests.online.server import start_api
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -42,19 +34,8 @@ def _browser() -> webdriver.Chrome:
 def test_pick_user_follow_and_the_list_refreshes(
     kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
 ) -> None:
-    store_cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, store_cfg, tmp_path, partitions=2)
-    items = random_items(N_AUDIOBOOKS, N_PODCASTS, DIM, seed=1)
-    seed_store(store_cfg, items, int(time.time() * 1000))
-    write_version(tmp_path / "models", "v1", items, seed=1)
-    write_catalogue(tmp_path / "catalogue.parquet", items)
-    env = api_env(
-        tmp_path / "models",
-        store_cfg,
-        tmp_path / "catalogue.parquet",
-        kafka_bootstrap,
-        rig.interactions,
-        sample_users="u1,u-page",
+    rig, env, _ = serving_rig(
+        make_topic, tmp_path, kafka_bootstrap, sample_users="u1,u-page"
     )
     rig.start()
     api, base = start_api(env, tmp_path / "api.log")

@@ -10,18 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from feature_repo.config import FeatureStoreConfig
 from infra.processes import wait_for
 from tests.online.conftest import (
-    DIM,
-    N_AUDIOBOOKS,
-    N_PODCASTS,
-    seed_store,
-    write_catalogue,
+    serving_rig,
 )
-from tests.online.server import api_env, start_api
-from tests.online.tower import random_items, write_version
-from tests.stream_processors.harness import WorkerRig
+from tests.online.server import start_api
 
 pytestmark = pytest.mark.integration
 
@@ -29,19 +22,7 @@ pytestmark = pytest.mark.integration
 def test_two_workers_two_apis_give_every_user_the_same_answer(
     kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
 ) -> None:
-    store_cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, store_cfg, tmp_path, partitions=4)
-    items = random_items(N_AUDIOBOOKS, N_PODCASTS, DIM, seed=1)
-    seed_store(store_cfg, items, int(time.time() * 1000))
-    write_version(tmp_path / "models", "v1", items, seed=1)
-    write_catalogue(tmp_path / "catalogue.parquet", items)
-    env = api_env(
-        tmp_path / "models",
-        store_cfg,
-        tmp_path / "catalogue.parquet",
-        kafka_bootstrap,
-        rig.interactions,
-    )
+    rig, env, items = serving_rig(make_topic, tmp_path, kafka_bootstrap, partitions=4)
     rig.start("a")
     rig.start("b")
     apis = [start_api(env, tmp_path / f"api-{i}.log") for i in range(2)]
