@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -22,6 +23,35 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not an integer") from exc
+
+
+def env_overrides(
+    cls: type, prefix: str, skip: Collection[str] = ()
+) -> dict[str, object]:
+    """Values of a config dataclass's fields from `<prefix><FIELD>` environment variables.
+
+    Each is parsed by its default's type: bool from 1/true/yes; a Path field as a Path (an
+    empty value is None where the field allows None); anything else as type(default)(raw).
+    A value that does not parse is a ConfigError naming the variable.
+    """
+    base = cls()
+    values: dict[str, object] = {}
+    for f in fields(cls):
+        name = f"{prefix}{f.name.upper()}"
+        raw = os.environ.get(name)
+        if raw is None or f.name in skip:
+            continue
+        current, annotation = getattr(base, f.name), str(f.type)
+        try:
+            if isinstance(current, bool):
+                values[f.name] = raw.lower() in ("1", "true", "yes")
+            elif "Path" in annotation:
+                values[f.name] = None if not raw and "None" in annotation else Path(raw)
+            else:
+                values[f.name] = type(current)(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}={raw!r}: {exc}") from exc
+    return values
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from colisten import names
 from colisten.retrieval import DEFAULT_THRESHOLD
 from feature_repo.config import FeatureStoreConfig
-from infra.settings import ConfigError, kafka_bootstrap
+from infra.settings import ConfigError, env_overrides, kafka_bootstrap
 from trainers.registry import default_models_dir
 
 ENV_PREFIX = "COLISTEN_SERVE_"
@@ -80,23 +80,5 @@ class ServeConfig:
     @classmethod
     def from_env(cls, **overrides: object) -> ServeConfig:
         """Defaults, then COLISTEN_SERVE_* environment variables, then overrides."""
-        base = cls()
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"{ENV_PREFIX}{f.name.upper()}")
-            if raw is None or f.name == "store":
-                continue
-            current = getattr(base, f.name)
-            try:
-                if f.name in ("models_dir", "catalogue"):
-                    values[f.name] = Path(raw) if raw else None
-                elif isinstance(current, bool):
-                    values[f.name] = raw.lower() in ("1", "true", "yes")
-                else:
-                    values[f.name] = type(current)(raw)
-            except ValueError as exc:
-                raise ConfigError(
-                    f"{ENV_PREFIX}{f.name.upper()}={raw!r}: {exc}"
-                ) from exc
-        values.update(overrides)
-        return replace(base, **values)  # type: ignore[arg-type]
+        values = env_overrides(cls, ENV_PREFIX, skip=("store",)) | overrides
+        return replace(cls(), **values)  # type: ignore[arg-type]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from colisten import names
-from infra.settings import REPO_ROOT, ConfigError, kafka_bootstrap
+from infra.settings import REPO_ROOT, ConfigError, env_overrides, kafka_bootstrap
 
 
 @dataclass(frozen=True)
@@ -67,20 +66,5 @@ class StreamConfig:
     @classmethod
     def from_env(cls, **overrides: object) -> StreamConfig:
         """Defaults, then COLISTEN_STREAM_* environment variables, then overrides."""
-        base = cls()
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"COLISTEN_STREAM_{f.name.upper()}")
-            if raw is None:
-                continue
-            current = getattr(base, f.name)
-            try:
-                values[f.name] = (
-                    type(current)(raw) if not isinstance(current, Path) else Path(raw)
-                )
-            except ValueError as exc:
-                raise ConfigError(
-                    f"COLISTEN_STREAM_{f.name.upper()}={raw!r}: {exc}"
-                ) from exc
-        values.update(overrides)
-        return replace(base, **values)  # type: ignore[arg-type]
+        values = env_overrides(cls, "COLISTEN_STREAM_") | overrides
+        return replace(cls(), **values)  # type: ignore[arg-type]
