@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +34,15 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("world") / "small"
     generate_world("small", 5, out, progress=False)
     return out
+
+
+@pytest.fixture
+def rig(make_topic: Callable[..., str], tmp_path: Path) -> Iterator[WorkerRig]:
+    """Fresh topics and a SQLite store; every worker it started is stopped afterwards."""
+    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
+    rig = WorkerRig.create(make_topic, cfg, tmp_path)
+    yield rig
+    rig.stop_all()
 
 
 def _wait_equal(rig: WorkerRig, expected: dict[str, object], timeout_s: float) -> None:
@@ -141,45 +150,32 @@ def _dlq(bootstrap: str, topic: str) -> list[dict[str, object]]:
 
 
 def test_hostile_events_go_to_the_dlq_and_valid_ones_all_count(
-    small_world: Path,
-    kafka_bootstrap: str,
-    make_topic: Callable[..., str],
-    tmp_path: Path,
+    small_world: Path, kafka_bootstrap: str, rig: WorkerRig
 ) -> None:
-    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, cfg, tmp_path)
     events = read_events(small_world).head(10_000)
     rig.start()
-    try:
-        _replay_frame(kafka_bootstrap, rig.interactions, events, hostile=_hostile(1000))
-        _wait_equal(rig, expected_views(events, rig.partitions), 300)
-        dead = _dlq(kafka_bootstrap, rig.dlq)
-        assert len(dead) == 1000
-        assert all(d["reasons"] and d["reasons"][0]["code"] for d in dead)
-        codes = {r["code"] for d in dead for r in d["reasons"]}
-        assert {
-            "invalid_json",
-            "wrong_type",
-            "missing_field",
-            "unknown_event_type",
-            "ts_in_future",
-            "payload_too_large",
-            "not_an_object",
-            "invalid_uuid",
-        } <= codes
-        assert rig.workers[0].alive()
-    finally:
-        rig.stop_all()
+    _replay_frame(kafka_bootstrap, rig.interactions, events, hostile=_hostile(1000))
+    _wait_equal(rig, expected_views(events, rig.partitions), 300)
+    dead = _dlq(kafka_bootstrap, rig.dlq)
+    assert len(dead) == 1000
+    assert all(d["reasons"] and d["reasons"][0]["code"] for d in dead)
+    codes = {r["code"] for d in dead for r in d["reasons"]}
+    assert {
+        "invalid_json",
+        "wrong_type",
+        "missing_field",
+        "unknown_event_type",
+        "ts_in_future",
+        "payload_too_large",
+        "not_an_object",
+        "invalid_uuid",
+    } <= codes
+    assert rig.workers[0].alive()
 
 
 def test_sigkill_five_times_during_replay_loses_and_doubles_nothing(
-    small_world: Path,
-    kafka_bootstrap: str,
-    make_topic: Callable[..., str],
-    tmp_path: Path,
+    small_world: Path, kafka_bootstrap: str, rig: WorkerRig
 ) -> None:
-    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, cfg, tmp_path)
     events = read_events(small_world).head(50_000)
     assert len(events) == 50_000
     feeder = threading.Thread(
@@ -198,33 +194,22 @@ def test_sigkill_five_times_during_replay_loses_and_doubles_nothing(
         _wait_equal(rig, expected, 600)  # every view exact after five kills
     finally:
         feeder.join(timeout=1)
-        rig.stop_all()
 
 
 def test_two_workers_share_partitions_and_agree_with_one(
-    small_world: Path,
-    kafka_bootstrap: str,
-    make_topic: Callable[..., str],
-    tmp_path: Path,
+    small_world: Path, kafka_bootstrap: str, rig: WorkerRig
 ) -> None:
-    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, cfg, tmp_path)
     events = read_events(small_world).head(10_000)
     rig.start("a")
     rig.start("b")
-    try:
-        _replay_frame(kafka_bootstrap, rig.interactions, events)
-        _wait_equal(rig, expected_views(events, rig.partitions), 300)
-        assert all(w.alive() for w in rig.workers)
-    finally:
-        rig.stop_all()
+    _replay_frame(kafka_bootstrap, rig.interactions, events)
+    _wait_equal(rig, expected_views(events, rig.partitions), 300)
+    assert all(w.alive() for w in rig.workers)
 
 
 def test_counts_expire_as_the_event_time_clock_moves_on(
-    kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+    kafka_bootstrap: str, rig: WorkerRig
 ) -> None:
-    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, cfg, tmp_path)
     t0 = 1_767_600_000_000
     base = {"item_type": "audiobook", "item_id": "a1"}
     early = [
@@ -281,4 +266,3 @@ def test_counts_expire_as_the_event_time_clock_moves_on(
         assert list(recent.loc["early", "recent_audiobooks"]) == []
     finally:
         producer.close()
-        rig.stop_all()
