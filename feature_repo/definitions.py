@@ -8,6 +8,7 @@ from typing import Any
 import pyarrow as pa
 from feast import FeatureView
 
+from colisten import names
 from feature_repo import (
     batch_views,
     colisten_edges,
@@ -17,8 +18,17 @@ from feature_repo import (
     user_recent_items,
     user_weak_signals,
 )
+from feature_repo.online_write import ViewLayout
 
 PUSH_FED = (user_weak_signals, user_recent_items, colisten_edges, item_popularity)
+
+PUSH_FED_LAYOUTS = (
+    ViewLayout(user_weak_signals.VIEW, names.USER_ID, user_weak_signals.COLUMNS),
+    ViewLayout(user_recent_items.VIEW, names.USER_ID, user_recent_items.COLUMNS),
+    ViewLayout(colisten_edges.VIEW, names.PAIR_ID, colisten_edges.COLUMNS),
+    ViewLayout(item_popularity.VIEW, names.ITEM_ID, item_popularity.COLUMNS),
+)
+"""How the stream views' online rows are keyed and typed (for OnlineWriter)."""
 
 OFFLINE_SCHEMAS: dict[str, pa.Schema] = {
     **{m.VIEW: m.ARROW_SCHEMA for m in PUSH_FED},

@@ -30,6 +30,8 @@ from feature_repo import (
     user_weak_signals,
 )
 from feature_repo.config import FeatureStoreConfig
+from feature_repo.definitions import PUSH_FED, PUSH_FED_LAYOUTS
+from feature_repo.online_write import OnlineWriter
 from feature_repo.store import apply_definitions, open_store
 from stream_processors import pair_state as ps
 from stream_processors import user_state as us
@@ -75,18 +77,11 @@ def make_sink(store_cfg: FeatureStoreConfig) -> FeatureSink:
     """The sink for the four push-fed views, on a store with the definitions applied."""
     store = open_store(store_cfg)
     apply_definitions(store, store_cfg)
-    views = (user_weak_signals, user_recent_items, colisten_edges, item_popularity)
-    keys = {
-        user_weak_signals.VIEW: names.USER_ID,
-        user_recent_items.VIEW: names.USER_ID,
-        colisten_edges.VIEW: names.PAIR_ID,
-        item_popularity.VIEW: names.ITEM_ID,
-    }
     return FeatureSink(
-        store,
+        OnlineWriter(store, PUSH_FED_LAYOUTS),
         store_cfg.data_dir,
-        schemas={m.VIEW: m.ARROW_SCHEMA for m in views},
-        join_keys=keys,
+        schemas={m.VIEW: m.ARROW_SCHEMA for m in PUSH_FED},
+        join_keys={lay.view: lay.join_key for lay in PUSH_FED_LAYOUTS},
     )
 
 

@@ -5,18 +5,24 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
-from feast import FeatureStore
-from feast.data_source import PushMode
 
 from colisten import names
 from feature_repo.offline import write_offline_part
+
+
+class RowWriter(Protocol):
+    """Writes the latest absolute rows per view to an online store (`OnlineWriter`)."""
+
+    def write(self, batches: Mapping[str, Sequence[dict[str, Any]]]) -> int:
+        """Write every view's rows; return how many were written."""
+        ...
 
 
 @dataclass
@@ -31,20 +37,22 @@ class FeatureSink:
     """Buffers feature rows per view; writes the latest per key, absolute values only.
 
     Re-applying a flush is harmless (rows are absolute and keyed), so a replay after a crash
-    converges to the same store. Online rows go through the view's Feast push source; the
-    same rows, each with its event timestamp, are written as parquet parts to the view's
-    offline folder (the push source's batch source).
+    converges to the same store. Online rows go to the view's Feast online store through
+    `OnlineWriter` (the rows a push would write, without its per-batch DataFrame and Arrow
+    conversion; every view of a flush in one SQLite transaction); the same rows, each with
+    its event timestamp, are written as parquet parts to the view's offline folder (the
+    push source's batch source).
     """
 
     def __init__(
         self,
-        store: FeatureStore,
+        writer: RowWriter,
         data_dir: Path,
         schemas: Mapping[str, pa.Schema],
         join_keys: Mapping[str, str],
         worker_id: str | None = None,
     ) -> None:
-        self.store = store
+        self.writer = writer
         self.data_dir = data_dir
         self.schemas = dict(schemas)
         self.join_keys = dict(join_keys)
@@ -91,20 +99,15 @@ class FeatureSink:
             }
             for p in self._pending.values():
                 p.online = {}
-        pushed = 0
-        for view, rows in batches.items():
-            frame = pd.DataFrame(rows)
-            try:
-                self.store.push(f"{view}_push_source", frame, to=PushMode.ONLINE)
-            except Exception:
-                with (
-                    self._lock
-                ):  # keep them for the next try, unless a newer row arrived
+        try:
+            pushed = self.writer.write(batches)
+        except Exception:
+            with self._lock:  # keep them for the next try, unless a newer row arrived
+                for view, rows in batches.items():
                     pend = self._pending[view].online
                     for row in rows:
                         pend.setdefault(row[self.join_keys[view]], row)
-                raise
-            pushed += len(rows)
+            raise
         self.rows_written += pushed
         return pushed
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from colisten.world import format as fmt
 from stream_processors import pair_state as ps
 from stream_processors import user_state as us
 from stream_processors.clock import PartitionClock, partition_of
+
+_EPOCH = datetime(1970, 1, 1)
 
 if TYPE_CHECKING:
     from feature_repo.config import FeatureStoreConfig
@@ -210,6 +213,13 @@ def iter_events(events: pd.DataFrame) -> Iterator[Event]:
         )
 
 
+def _stamped(row: dict[str, Any]) -> dict[str, Any]:
+    """A buffered row with its `_stamp` (UTC µs) as the naive-UTC event timestamp."""
+    out = {k: v for k, v in row.items() if k != "_stamp"}
+    out[names.EVENT_TIMESTAMP] = _EPOCH + timedelta(microseconds=int(row["_stamp"]))
+    return out
+
+
 def _frame(view: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame[names.EVENT_TIMESTAMP] = pd.to_datetime(
@@ -263,7 +273,9 @@ def backfill(
 ) -> BackfillStats:
     """Fill the four stream views and user_profile from events with ts < cutoff_ms."""
     from feature_repo.batch_views import ARROW_SCHEMAS, USER_PROFILE
+    from feature_repo.definitions import PUSH_FED_LAYOUTS
     from feature_repo.offline import write_offline_part
+    from feature_repo.online_write import OnlineWriter
     from feature_repo.store import apply_definitions, open_store
 
     t0 = time.perf_counter()
@@ -290,10 +302,16 @@ def backfill(
         twin.stage1(ev)
         last_ts = ev.ts
     _flush_offline(twin, store_cfg.data_dir, part_no, stats)
+    writer = OnlineWriter(store, PUSH_FED_LAYOUTS)
     for view, rows in twin.buf.online.items():
-        frame = _frame(view, list(rows.values()))
-        for start in range(0, len(frame), 50_000):
-            store.write_to_online_store(view, frame.iloc[start : start + 50_000])
-        stats.rows_online[view] = len(frame)
+        latest = list(rows.values())
+        for start in tqdm(
+            range(0, len(latest), 50_000),
+            desc=f"online {view}",
+            unit="50k rows",
+            disable=not progress,
+        ):
+            writer.write({view: [_stamped(r) for r in latest[start : start + 50_000]]})
+        stats.rows_online[view] = len(latest)
     stats.seconds = time.perf_counter() - t0
     return stats

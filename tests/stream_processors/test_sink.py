@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +13,19 @@ from feature_repo import user_weak_signals
 from stream_processors.sink import FeatureSink
 
 
-class FlakyStore:
-    """An in-process stand-in for FeatureStore.push that fails the first n calls."""
+class FlakyWriter:
+    """An in-process stand-in for OnlineWriter that fails the first n writes."""
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
-        self.pushed: list[pd.DataFrame] = []
+        self.written: list[dict[str, list[dict[str, Any]]]] = []
 
-    def push(self, source: str, frame: pd.DataFrame, **_: Any) -> None:
+    def write(self, batches: Mapping[str, Sequence[dict[str, Any]]]) -> int:
         if self.failures:
             self.failures -= 1
             raise RuntimeError("database is locked")
-        self.pushed.append(frame)
+        self.written.append({v: list(rows) for v, rows in batches.items()})
+        return sum(len(rows) for rows in batches.values())
 
 
 def _row(n: int) -> dict[str, int]:
@@ -31,10 +33,10 @@ def _row(n: int) -> dict[str, int]:
 
 
 def test_failed_push_keeps_rows_and_a_newer_row_wins(tmp_path: Path) -> None:
-    store = FlakyStore(failures=1)
+    writer = FlakyWriter(failures=1)
     sink = FeatureSink(
-        store,
-        tmp_path,  # type: ignore[arg-type]
+        writer,
+        tmp_path,
         schemas={"user_weak_signals": user_weak_signals.ARROW_SCHEMA},
         join_keys={"user_weak_signals": "user_id"},
     )
@@ -45,7 +47,7 @@ def test_failed_push_keeps_rows_and_a_newer_row_wins(tmp_path: Path) -> None:
         sink.flush_online()
     sink.stage("user_weak_signals", "u2", _row(8), 3_000)  # newer than the failed one
     assert sink.flush_online() == 2
-    frame = store.pushed[0].set_index("user_id")
+    frame = pd.DataFrame(writer.written[0]["user_weak_signals"]).set_index("user_id")
     assert frame.loc["u1", "follow_audiobook_90d"] == 2
     assert frame.loc["u2", "follow_audiobook_90d"] == 8
     assert sink.flush_offline() == 4  # every version, for point-in-time reads
