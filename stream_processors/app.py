@@ -39,6 +39,7 @@ from stream_processors.clock import PartitionClock, partition_of
 from stream_processors.config import StreamConfig
 from stream_processors.sink import FeatureSink
 from stream_processors.working_set import WorkingSet, chunked, put_with_partition
+from stream_processors.writer_process import WriterProcess
 
 log = logging.getLogger(__name__)
 # Table writes queue changelog messages synchronously; Faust pauses the stream whenever
@@ -73,12 +74,22 @@ def dlq_record(raw: bytes | None, reasons: list[dict[str, Any]], source: str) ->
     ).encode()
 
 
-def make_sink(store_cfg: FeatureStoreConfig) -> FeatureSink:
-    """The sink for the four push-fed views, on a store with the definitions applied."""
+def make_sink(
+    store_cfg: FeatureStoreConfig, writer_process: bool = True
+) -> FeatureSink:
+    """The sink for the four push-fed views, on a store with the definitions applied.
+
+    With writer_process, online writes run in a child process (`WriterProcess`).
+    """
     store = open_store(store_cfg)
     apply_definitions(store, store_cfg)
+    writer: OnlineWriter | WriterProcess = (
+        WriterProcess(store_cfg)
+        if writer_process
+        else OnlineWriter(store, PUSH_FED_LAYOUTS)
+    )
     return FeatureSink(
-        OnlineWriter(store, PUSH_FED_LAYOUTS),
+        writer,
         store_cfg.data_dir,
         schemas={m.VIEW: m.ARROW_SCHEMA for m in PUSH_FED},
         join_keys={lay.view: lay.join_key for lay in PUSH_FED_LAYOUTS},
@@ -146,7 +157,7 @@ def create_app(
     users, pairs, items = table("users"), table("pairs"), table("items")
     # item-user entries live in `items` (keys "item|user") so that an item's popularity
     # and its item-user entries share one changelog partition, written in that order
-    sink = make_sink(store_cfg)
+    sink = make_sink(store_cfg, cfg.writer_process)
     app.colisten_sink = sink  # type: ignore[attr-defined]
     clock1, clock2 = PartitionClock(), PartitionClock()
     items_in: dict[int, set[str]] = {}
@@ -428,6 +439,8 @@ def create_app(
         """On a clean stop the consumer is already stopped: write whatever is pending."""
         del app_
         sink.flush()
+        if isinstance(sink.writer, WriterProcess):
+            sink.writer.close()
 
     return app
 

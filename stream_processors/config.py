@@ -37,6 +37,8 @@ class StreamConfig:
     """...or what arrived within this long; state becomes durable once per batch."""
     records_per_message: int = 4000
     """Stage-2 records per colisten.pairs message (keeps messages well under 1 MB)."""
+    writer_process: bool = True
+    """Write the online store from a child process, off the worker's interpreter lock."""
     loglevel: str = "warn"
     """Faust worker log level: crit, error, warn, info or debug."""
 

@@ -1,0 +1,129 @@
+"""The online store writer in a child process, so feature writes use a core of their own.
+
+The worker's event loop, its folds and Faust's bookkeeping share one interpreter lock; an
+online flush converting and writing thousands of rows held it for a large share of the
+worker's time. `WriterProcess` keeps the same `write(batches) -> rows` contract as
+`OnlineWriter` (the sink cannot tell them apart) but ships each batch over a pipe to a
+child that owns the store connection and answers with the row count or the error. The
+caller blocks in `recv` with the lock released, so the worker keeps folding meanwhile.
+
+Failure semantics stay the sink's: a failed or lost write raises, the sink keeps the rows
+and retries; a dead child is restarted on the next write. The child exits on its own when
+the worker dies (its end of the pipe reports EOF), so a SIGKILLed worker leaves no orphan.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import threading
+from collections.abc import Mapping, Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+from feature_repo.config import FeatureStoreConfig
+
+log = logging.getLogger(__name__)
+_START_TIMEOUT_S = 120.0
+
+
+class StoreWriteError(RuntimeError):
+    """The child could not write a batch; the message is the child's error."""
+
+
+def _serve(conn: Connection, store_cfg: FeatureStoreConfig) -> None:
+    """Child main: open the store, then write each batch received until told to stop."""
+    from feature_repo.definitions import PUSH_FED_LAYOUTS
+    from feature_repo.online_write import OnlineWriter
+    from feature_repo.store import open_store
+
+    try:
+        writer = OnlineWriter(open_store(store_cfg), PUSH_FED_LAYOUTS)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        conn.send((False, f"writer start failed: {exc!r}"))
+        return
+    conn.send((True, 0))
+    while True:
+        try:
+            batches = conn.recv()
+        except (EOFError, OSError):  # the worker is gone
+            return
+        if batches is None:
+            return
+        try:
+            conn.send((True, writer.write(batches)))
+        except Exception as exc:  # noqa: BLE001 - every store error goes back to the sink
+            conn.send((False, repr(exc)))
+
+
+class WriterProcess:
+    """`OnlineWriter` in a child process: write() ships a batch and waits for the result."""
+
+    def __init__(self, store_cfg: FeatureStoreConfig) -> None:
+        self.store_cfg = store_cfg
+        self._ctx = mp.get_context("spawn")  # no forked event loop or Kafka sockets
+        self._lock = threading.Lock()
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        self.restarts = 0
+        self._start()
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(
+            target=_serve,
+            args=(child, self.store_cfg),
+            name="colisten-store-writer",
+            daemon=True,
+        )
+        proc.start()
+        child.close()
+        if not parent.poll(_START_TIMEOUT_S):
+            proc.kill()
+            raise StoreWriteError("store writer did not start")
+        ok, message = parent.recv()
+        if not ok:
+            proc.join(5)
+            raise StoreWriteError(message)
+        self._proc, self._conn = proc, parent
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None before the first start)."""
+        return self._proc.pid if self._proc is not None else None
+
+    def write(self, batches: Mapping[str, Sequence[dict[str, Any]]]) -> int:
+        """Write every view's rows in the child; return rows written, or raise."""
+        with self._lock:
+            if self._conn is None or not self._proc.is_alive():
+                self._restart()
+            assert self._conn is not None
+            try:
+                self._conn.send(dict(batches))
+                ok, payload = self._conn.recv()
+            except (EOFError, OSError) as exc:
+                self._conn = None  # restarted on the next write
+                raise StoreWriteError(f"store writer died: {exc!r}") from exc
+            if not ok:
+                raise StoreWriteError(payload)
+            return int(payload)
+
+    def _restart(self) -> None:
+        if self._proc is not None:
+            log.warning("store writer (pid %s) is gone; restarting it", self._proc.pid)
+            self._proc.join(1)
+        self.restarts += 1
+        self._start()
+
+    def close(self) -> None:
+        """Stop the child after any write in flight."""
+        with self._lock:
+            if self._conn is not None and self._proc.is_alive():
+                try:
+                    self._conn.send(None)
+                except OSError:
+                    pass
+                self._proc.join(10)
+            if self._proc is not None and self._proc.is_alive():
+                self._proc.kill()
+            self._conn = None
