@@ -121,6 +121,9 @@ def stream_worker(
     ] = None,
 ) -> None:
     """Run one stream worker (Faust) until Ctrl-C."""
+    from colisten.lean import block_torch
+
+    block_torch()
     from stream_processors.app import run_worker
 
     run_worker(loglevel=loglevel)
@@ -404,6 +407,9 @@ def serve(
         os.environ.setdefault(
             var, "1"
         )  # requests are the parallelism; BLAS threads thrash
+    from colisten.lean import block_torch
+
+    block_torch()  # the API never uses torch; Feast would import it (~470 MB)
     from online.app import serve as run_server
 
     run_server(host, port, workers)

@@ -292,7 +292,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     logging.basicConfig(level=logging.INFO)
     if workers > 1:
         uvicorn.run(
-            "online.app:create_app",
+            "online.entry:create_app",
             host=host,
             port=port,
             workers=workers,

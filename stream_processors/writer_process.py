@@ -10,6 +10,8 @@ caller blocks in `recv` with the lock released, so the worker keeps folding mean
 Failure semantics stay the sink's: a failed or lost write raises, the sink keeps the rows
 and retries; a dead child is restarted on the next write. The child exits on its own when
 the worker dies (its end of the pipe reports EOF), so a SIGKILLed worker leaves no orphan.
+The child is spawned, so like any spawn-started process it re-imports the parent's main
+module: a script that creates a `WriterProcess` needs an `if __name__ == "__main__":` guard.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class StoreWriteError(RuntimeError):
 
 def _serve(conn: Connection, store_cfg: FeatureStoreConfig) -> None:
     """Child main: open the store, then write each batch received until told to stop."""
+    from colisten.lean import block_torch
+
+    block_torch()
     from feature_repo.definitions import PUSH_FED_LAYOUTS
     from feature_repo.online_write import OnlineWriter
     from feature_repo.store import open_store
@@ -81,7 +86,13 @@ class WriterProcess:
         if not parent.poll(_START_TIMEOUT_S):
             proc.kill()
             raise StoreWriteError("store writer did not start")
-        ok, message = parent.recv()
+        try:
+            ok, message = parent.recv()
+        except EOFError:
+            proc.join(5)
+            raise StoreWriteError(
+                f"store writer exited during start (exit code {proc.exitcode})"
+            ) from None
         if not ok:
             proc.join(5)
             raise StoreWriteError(message)

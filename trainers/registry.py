@@ -24,11 +24,12 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from infra.settings import REPO_ROOT
+
+if TYPE_CHECKING:  # torch is imported where weights are saved or loaded
+    import torch
 
 MODEL_FILE = "model.pt"
 MANIFEST_FILE = "manifest.json"
@@ -86,6 +87,8 @@ def save_checkpoint(
         raise FileExistsError(f"model version {kind}/{version} already exists")
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=base))
     try:
+        import torch
+
         payload = {"state_dict": state, "config": config, "metadata": metadata}
         torch.save(payload, tmp / MODEL_FILE)
         manifest = {
@@ -125,6 +128,8 @@ def latest_version(kind: str, root: Path | None = None) -> str | None:
 
 def load_version(kind: str, version: str, root: Path | None = None) -> Checkpoint:
     """Load one version with weights_only=True (no arbitrary unpickling)."""
+    import torch
+
     path = (root or default_models_dir()) / kind / version / MODEL_FILE
     payload = torch.load(path, map_location="cpu", weights_only=True)
     return Checkpoint(
