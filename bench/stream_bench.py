@@ -113,11 +113,19 @@ class RssSampler(threading.Thread):
 
 
 def freshness(
-    rig: WorkerRig, world: Path, probes: int, load_rate: float
+    rig: WorkerRig, world: Path, probes: int, load_rate: float, after: int
 ) -> list[float]:
-    """Seconds from producing a follow to reading it online, under a background load."""
+    """Seconds from producing a follow to reading it online, under a background load.
+
+    The load replays the world's events that follow the `after` already consumed (new
+    ids), so event time moves on as in live traffic; once the world is used up, its last
+    200k events. Replaying a far later stretch would make the worker expire its whole
+    window while it is being probed.
+    """
     stop = threading.Event()
-    events = read_events(world).tail(200_000)
+    events = read_events(world)
+    later = events.iloc[after : after + 200_000]
+    events = later if not later.empty else events.tail(200_000)
     payloads = [
         json.dumps({k: v for k, v in r.items() if v is not None and v == v})
         for r in events.to_dict("records")
@@ -225,7 +233,7 @@ def main() -> None:
         f"producer {n / produce_s:,.0f} ev/s, wall {done - started:.1f}s",
         flush=True,
     )
-    fresh = freshness(rig, world, args.probes, args.load)
+    fresh = freshness(rig, world, args.probes, args.load, n)
     rss.running = False
     rig.stop_all()
     delete_topics([rig.interactions, rig.dlq, rig.pairs])
