@@ -158,7 +158,8 @@ class FeatureSink:
                     pend.setdefault((row[self.join_keys[view]], stamp), row)
 
     def flush(self) -> int:
-        """Flush online then offline; return online rows pushed."""
-        pushed = self.flush_online()
-        self.flush_offline()
-        return pushed
+        """Flush online then offline (even if the online write fails); return rows pushed."""
+        try:
+            return self.flush_online()
+        finally:
+            self.flush_offline()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import signal
 import threading
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
@@ -37,6 +38,10 @@ def _serve(conn: Connection, store_cfg: FeatureStoreConfig) -> None:
     """Child main: open the store, then write each batch received until told to stop."""
     from colisten.lean import block_torch
 
+    # SIGTERM/SIGINT sent to the worker's process group (a supervisor, Ctrl-C) must not
+    # kill the writer before the worker's final flush; the worker closes it, or its EOF does
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     block_torch()
     from feature_repo.definitions import PUSH_FED_LAYOUTS
     from feature_repo.online_write import OnlineWriter

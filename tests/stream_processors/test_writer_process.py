@@ -52,6 +52,12 @@ def test_writes_errors_and_restart(tmp_path: Path) -> None:
 
         pid = writer.pid
         assert pid is not None
+        os.kill(pid, signal.SIGTERM)  # as when the worker's process group is stopped
+        os.kill(pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert writer.write({user_weak_signals.VIEW: _rows(5)}) == 1
+        assert writer.restarts == 0 and writer.pid == pid
+
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while writer._proc.is_alive() and time.monotonic() < deadline:  # noqa: SLF001
