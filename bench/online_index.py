@@ -1,10 +1,14 @@
-"""Annoy recall@10 against exact search, and query times, on synthetic unit vectors.
+"""Annoy recall@10 against exact search, and query times, on synthetic or trained vectors.
 
     .venv/bin/python -m bench.online_index --n 250000 --dim 128 --queries 200
+    .venv/bin/python -m bench.online_index --vectors models/two_tower/<v>/items_podcast.npy \
+        [--query-vectors users.npy]
 
-Two distributions: `uniform` (isotropic Gaussian, normalised: no structure, the worst case
-for any tree index) and `clustered` (items around 2,000 topic centres, like trained
-embeddings). Prints one line per (distribution, trees, search_k).
+Two synthetic distributions: `uniform` (isotropic Gaussian, normalised: no structure, the
+worst case for any tree index) and `clustered` (items around 2,000 topic centres, like
+trained embeddings). `--vectors` reads a trained export's item vectors instead; queries
+are then `--query-vectors` (e.g. real user-tower outputs) or perturbed item vectors.
+Prints one line per (distribution, trees, search_k).
 """
 
 from __future__ import annotations
@@ -48,11 +52,26 @@ def main() -> None:
     ap.add_argument("--trees", default="50")
     ap.add_argument("--fractions", default="0.01,0.02,0.04,0.08,0.2,0.4")
     ap.add_argument("--dists", default="clustered,uniform")
+    ap.add_argument("--vectors", type=Path, help="A trained items_<type>.npy instead.")
+    ap.add_argument(
+        "--query-vectors", type=Path, help="Query rows (.npy), with --vectors."
+    )
     args = ap.parse_args()
-    for dist in args.dists.split(","):
-        vecs = make_vectors(dist, args.n, args.dim, 0)
+    for dist in [args.vectors.name] if args.vectors else args.dists.split(","):
+        if args.vectors:
+            vecs = normalize(np.load(args.vectors).astype(np.float32))
+            args.n, args.dim = vecs.shape
+            qs = (
+                normalize(np.load(args.query_vectors).astype(np.float32))[
+                    : args.queries
+                ]
+                if args.query_vectors
+                else queries_like(vecs, args.queries, 1)
+            )
+        else:
+            vecs = make_vectors(dist, args.n, args.dim, 0)
+            qs = queries_like(vecs, args.queries, 1)
         ids = [f"i{i}" for i in range(args.n)]
-        qs = queries_like(vecs, args.queries, 1)
         with tempfile.TemporaryDirectory() as tmp:
             exact = load_index(build_index(vecs, ids, Path(tmp) / "e", "exact"))
             t = time.perf_counter()

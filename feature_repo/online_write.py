@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from feast import FeatureStore, FeatureView
@@ -35,6 +35,7 @@ from feast.protos.feast.types.Value_pb2 import (
 from feast.protos.feast.types.Value_pb2 import (
     Value as ValueProto,
 )
+from feast.utils import to_naive_utc
 
 from colisten import names
 from feature_repo.schema import Column
@@ -57,8 +58,9 @@ _SQLITE_COLUMNS = ("entity_key", "feature_name", "value", "value_text")
 
 def naive_utc(stamp: Any) -> datetime:
     """A row's event timestamp (datetime or pandas Timestamp) as naive UTC, as Feast stores it."""
-    ts = stamp.to_pydatetime() if hasattr(stamp, "to_pydatetime") else stamp
-    return ts if ts.tzinfo is None else ts.astimezone(UTC).replace(tzinfo=None)
+    return to_naive_utc(
+        stamp.to_pydatetime() if hasattr(stamp, "to_pydatetime") else stamp
+    )
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ class OnlineWriter:
             else None
         )
         self._conn: sqlite3.Connection | None = None
+        self._checked: set[str] = set()
+        """SQLite tables whose columns were checked (once per table, not per flush)."""
 
     def write(self, batches: Mapping[str, Sequence[Row]]) -> int:
         """Write every view's rows (absolute values, latest per key); return rows written."""
@@ -132,18 +136,25 @@ class OnlineWriter:
             self._conn = conn
         return self._conn
 
+    def _check_table(self, conn: sqlite3.Connection, table: str) -> None:
+        """Fail clearly, once per table, if Feast's online table is missing or differs."""
+        if table in self._checked:
+            return
+        have = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
+        missing = {*_SQLITE_COLUMNS, "event_ts", "created_ts"} - have
+        if missing:
+            raise RuntimeError(
+                f"online table {table} lacks {sorted(missing)}: run apply first"
+            )
+        self._checked.add(table)
+
     def _write_sqlite(self, tuples: Mapping[str, list[WriteTuple]]) -> None:
         conn = self._connection()
         version = self.store.config.entity_key_serialization_version
         statements = []
         for view, data in tuples.items():
             table = compute_table_id(self.store.project, self._views[view])
-            have = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
-            missing = {*_SQLITE_COLUMNS, "event_ts", "created_ts"} - have
-            if missing:
-                raise RuntimeError(
-                    f"online table {table} lacks {sorted(missing)}: run apply first"
-                )
+            self._check_table(conn, table)
             sql = (
                 f'INSERT INTO "{table}" (entity_key, feature_name, value, value_text, '
                 "event_ts, created_ts) VALUES (?, ?, ?, ?, ?, ?) "

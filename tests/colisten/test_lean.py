@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.fresh_python import run_python
 
 SCRIPT = """
 import sys
@@ -18,17 +17,9 @@ print("ok")
 
 
 def test_feast_imports_without_torch() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().endswith("ok")
+    assert run_python(SCRIPT).endswith("ok")
 
 
 def test_an_imported_torch_is_left_alone() -> None:
     script = "import torch\nfrom colisten.lean import block_torch\nprint(block_torch())"
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "False"
+    assert run_python(script) == "False"

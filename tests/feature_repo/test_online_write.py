@@ -126,3 +126,15 @@ def test_reads_match_a_push_on_both_backends(store_cfg: FeatureStoreConfig) -> N
     assert recent["recent_audiobooks"] == [[], ["a0", "a1"]]
     assert recent["recent_podcast_ms"] == [[2, 1], [2, 1]]
     assert recent["last_event_ms"] == [1_700_000_000_000, 1_700_000_000_002]
+
+
+def test_sqlite_write_without_the_table_fails_clearly(tmp_path: Any) -> None:
+    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
+    store = open_store(cfg)
+    apply_definitions(store, cfg)
+    writer = OnlineWriter(store, PUSH_FED_LAYOUTS)
+    assert writer.write({user_recent_items.VIEW: _recent(2, T0)}) == 2
+    with sqlite3.connect(cfg.sqlite_path) as conn:
+        conn.execute(f"DROP TABLE colisten_{colisten_edges.VIEW}")
+    with pytest.raises(RuntimeError, match="run apply first"):
+        writer.write({colisten_edges.VIEW: _edges(1, T0)})

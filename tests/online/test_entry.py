@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.fresh_python import run_python
 
 SCRIPT = """
 import sys
@@ -15,8 +14,4 @@ print("ok")
 
 
 def test_entry_imports_the_app_without_torch() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().endswith("ok")
+    assert run_python(SCRIPT).endswith("ok")

@@ -5,6 +5,19 @@ For relation r, ``agg_r(c) = max_{c' in N_r(c)} relu(W_r h_c' + b_r)`` (element-
 carry the b of the paper) is applied exactly once per node, whatever the number of
 relations. Because every message is a ReLU output (>= 0), a node with no neighbours in
 a relation aggregates to 0, which is also what PyG's max aggregation returns for it.
+
+In training the max is taken without autograd (edges sorted by target, torch-scatter's
+`segment_max_csr`), and only the winning source rows are gathered with it: the backward
+then touches one row per (target, feature), not every edge. PyG's CPU path instead
+scatters every edge's message and splits gradients among ties in several passes over
+the edges; on a training batch that was over half of a step. Values are identical; a
+tie's gradient goes to one of the tied sources (ties are between ReLU zeros, whose
+gradient the ReLU stops anyway).
+
+In training only a few nodes' final states are used (a batch's seeds), so a layer can
+be given `need`, a mask per node type: it then computes only those rows (others are 0),
+from only the edges into them and only the messages of those edges' sources.
+`HGNN.forward(..., targets=)` derives the masks, layer by layer, from the seeds.
 """
 
 from __future__ import annotations
@@ -12,8 +25,27 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
+from torch_scatter import scatter_max, segment_max_csr
 
 EdgeType = tuple[str, str, str]
+
+
+def max_of_winners(msg: Tensor, edge_index: Tensor, num_dst: int) -> Tensor:
+    """Per target, the element-wise max of its sources' msg rows (0 without any).
+
+    The argmax is found without autograd; the result gathers the winners' values, so
+    gradients flow to one source row per (target, feature).
+    """
+    src, dst = edge_index
+    with torch.no_grad():
+        src = src[torch.argsort(dst)]
+        ptr = dst.new_zeros(num_dst + 1)
+        ptr[1:] = torch.bincount(dst, minlength=num_dst).cumsum(0)
+        # a target without edges gets arg == len(src): the zero row appended below
+        _, arg = segment_max_csr(msg.index_select(0, src), ptr)
+        winners = torch.cat([src, src.new_full((1,), msg.size(0))])[arg]
+    padded = torch.cat([msg, msg.new_zeros(1, msg.size(1))])  # row for empty targets
+    return padded.gather(0, winners)
 
 
 class RelationMaxPool(MessagePassing):
@@ -32,6 +64,8 @@ class RelationMaxPool(MessagePassing):
     ) -> Tensor:
         """Aggregate into num_dst target nodes; edge_chunk bounds memory (same result)."""
         msg = torch.relu(self.lin(x_src))  # per source node, not per edge
+        if msg.requires_grad:
+            return max_of_winners(msg, edge_index, num_dst)
         if edge_chunk is None or edge_index.size(1) <= edge_chunk:
             return self.propagate(edge_index, x=msg, size=(msg.size(0), num_dst))
         out = msg.new_zeros(num_dst, msg.size(1))
@@ -44,6 +78,12 @@ class RelationMaxPool(MessagePassing):
     def message(self, x_j: Tensor) -> Tensor:
         """The neighbour's transformed state, unchanged."""
         return x_j
+
+    def aggregate(
+        self, inputs: Tensor, index: Tensor, ptr: Tensor | None, dim_size: int
+    ) -> Tensor:
+        """Element-wise max per target (0 where none); the gradient goes to the argmax."""
+        return scatter_max(inputs, index, dim=0, dim_size=dim_size)[0]
 
 
 class HeteroSageLayer(nn.Module):
@@ -70,6 +110,17 @@ class HeteroSageLayer(nn.Module):
         rels = sorted({et[1] for et in self.edge_types})
         self.rel = nn.ModuleDict({r: RelationMaxPool(in_dim, out_dim) for r in rels})
 
+    def _self_term(
+        self, node_type: str, x: Tensor, need: dict[str, Tensor] | None
+    ) -> Tensor:
+        lin = self.self_lin[self.self_key(node_type)]
+        if need is None:
+            return lin(x)
+        rows = need[node_type].nonzero().view(-1)
+        return x.new_zeros(x.size(0), lin.out_features).index_copy(
+            0, rows, lin(x[rows])
+        )
+
     def self_key(self, node_type: str) -> str:
         """Which W_c a node type uses (one shared W_c in the homogeneous ablations)."""
         return "item" if self.shared_self else node_type
@@ -79,16 +130,20 @@ class HeteroSageLayer(nn.Module):
         x_dict: dict[str, Tensor],
         edge_index_dict: dict[EdgeType, Tensor],
         edge_chunk: int | None = None,
+        need: dict[str, Tensor] | None = None,
     ) -> dict[str, Tensor]:
-        """New states for every node type present in x_dict."""
-        out = {nt: self.self_lin[self.self_key(nt)](x) for nt, x in x_dict.items()}
+        """New states for every node type in x_dict; with need, only its rows (others 0)."""
+        out = {nt: self._self_term(nt, x, need) for nt, x in x_dict.items()}
         for et, edge_index in edge_index_dict.items():
             src, rel, dst = et
             if rel not in self.rel or src not in x_dict or dst not in x_dict:
                 continue
-            agg = self.rel[rel](
-                x_dict[src], edge_index, x_dict[dst].size(0), edge_chunk
-            )
+            x_src = x_dict[src]
+            if need is not None:  # only edges into needed rows, only their sources
+                edge_index = edge_index[:, need[dst][edge_index[1]]]
+                used, local = torch.unique(edge_index[0], return_inverse=True)
+                x_src, edge_index = x_src[used], torch.stack([local, edge_index[1]])
+            agg = self.rel[rel](x_src, edge_index, x_dict[dst].size(0), edge_chunk)
             out[dst] = out[dst] + agg
         if self.activation:
             out = {nt: torch.relu(h) for nt, h in out.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -71,12 +72,47 @@ class HGNN(nn.Module):
         x_dict: dict[str, Tensor],
         edge_index_dict: dict[EdgeType, Tensor],
         edge_chunk: int | None = None,
+        targets: dict[str, Tensor] | None = None,
     ) -> dict[str, Tensor]:
-        """z per node type; node types with no incoming edges use their self path only."""
+        """z per node type; with targets (node indices), only those rows are computed.
+
+        Node types with no incoming edges use their self path only. Rows outside targets
+        are 0 when targets is given; the targets' rows equal the untrimmed computation.
+        """
         h = dict(x_dict)
-        for layer in self.layers:
-            h = layer(h, edge_index_dict, edge_chunk)
+        needs = (
+            needed_nodes(targets, h, edge_index_dict, len(self.layers))
+            if targets is not None
+            else [None] * len(self.layers)
+        )
+        for layer, need in zip(self.layers, needs, strict=True):
+            h = layer(h, edge_index_dict, edge_chunk, need)
         return {nt: F.normalize(z, p=2.0, dim=-1) for nt, z in h.items()}
+
+
+def needed_nodes(
+    targets: dict[str, Tensor],
+    x_dict: dict[str, Tensor],
+    edge_index_dict: dict[EdgeType, Tensor],
+    num_layers: int,
+) -> list[dict[str, Tensor]]:
+    """Per layer, a mask per node type of the states it must compute for targets' outputs.
+
+    The last layer needs the targets; each earlier one also needs the sources of every
+    edge into a node the next layer needs.
+    """
+    cur = {nt: x.new_zeros(x.size(0), dtype=torch.bool) for nt, x in x_dict.items()}
+    for nt, idx in targets.items():
+        cur[nt][idx] = True
+    needs: list[dict[str, Tensor]] = []
+    for _ in range(num_layers):
+        needs.append(cur)
+        prev = {nt: m.clone() for nt, m in cur.items()}
+        for (src, _, dst), edge_index in edge_index_dict.items():
+            if src in prev and dst in cur:
+                prev[src][edge_index[0][cur[dst][edge_index[1]]]] = True
+        cur = prev
+    return needs[::-1]
 
 
 def load_model(arch: dict[str, Any], state_dict: dict[str, Tensor]) -> HGNN:

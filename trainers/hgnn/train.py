@@ -107,8 +107,14 @@ def batch_loss(
 ) -> tuple[Tensor, int]:
     """Margin loss of one triplet batch of edge type et, and its number of positives."""
     batch = batch.to(device)
-    z = model(batch.x_dict, batch.edge_index_dict)
     src, _, dst = et
+    seeds = {
+        src: batch[src].src_index,
+        dst: torch.cat([batch[dst].dst_pos_index, batch[dst].dst_neg_index.view(-1)]),
+    }
+    if src == dst:
+        seeds = {src: torch.cat([batch[src].src_index, seeds[dst]])}
+    z = model(batch.x_dict, batch.edge_index_dict, targets=seeds)
     anchor = z[src][batch[src].src_index]
     pos = z[dst][batch[dst].dst_pos_index]
     neg = z[dst][batch[dst].dst_neg_index]
@@ -197,7 +203,15 @@ def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
             for et in types
         }
         total, count = 0.0, 0
-        for et, batch in _interleave(loaders, gen):
+        batches = tqdm(
+            _interleave(loaders, gen),
+            total=sum(len(ld) for ld in loaders.values()),
+            desc=f"epoch {epoch}",
+            unit="batch",
+            leave=False,
+            disable=not progress,
+        )
+        for et, batch in batches:
             opt.zero_grad()
             loss, n = batch_loss(model, batch, et, cfg, device)
             loss.backward()

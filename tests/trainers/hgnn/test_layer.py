@@ -120,3 +120,34 @@ def test_no_neighbours_aggregate_to_zero_and_chunking_is_exact() -> None:
     full = pool(x, index, num_dst=4)
     assert torch.equal(full[3], torch.zeros(3))  # node 3 has no neighbours
     assert torch.equal(pool(x, index, num_dst=4, edge_chunk=2), full)
+
+
+def test_training_path_equals_a_dense_max_with_the_same_gradients() -> None:
+    """max_of_winners (autograd on) vs a per-target torch.max loop: values and grads."""
+    torch.manual_seed(1)
+    pool = RelationMaxPool(4, 3)
+    x = torch.randn(7, 4)
+    index = torch.tensor([[0, 1, 2, 3, 4, 5, 6, 0, 2], [0, 0, 1, 1, 1, 2, 2, 4, 4]])
+    weights = torch.randn(5, 3)
+
+    out = pool(x, index, num_dst=5)  # parameters require grad: the training path
+    (out * weights).sum().backward()
+    grads = [p.grad.clone() for p in pool.parameters()]
+    pool.zero_grad()
+
+    msg = torch.relu(pool.lin(x))
+    ref = torch.stack(
+        [
+            msg[index[0][index[1] == t]].max(0).values
+            if (index[1] == t).any()
+            else msg.new_zeros(3)
+            for t in range(5)
+        ]
+    )
+    (ref * weights).sum().backward()
+    assert torch.equal(out, ref)
+    assert torch.equal(out[3], torch.zeros(3))  # no neighbours
+    with torch.no_grad():
+        assert torch.equal(pool(x, index, num_dst=5), out)  # inference path agrees
+    for got, want in zip(grads, pool.parameters(), strict=True):
+        assert torch.allclose(got, want.grad, atol=1e-6)
