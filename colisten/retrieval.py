@@ -27,8 +27,11 @@ IDS = "ids.json"
 VECTORS = "vectors.npy"
 ANNOY_FILE = "index.ann"
 
-DEFAULT_THRESHOLD = 20_000
-"""Below this many items exact search is fast enough (< 1 ms at dim 128) and exact."""
+DEFAULT_THRESHOLD = 50_000
+"""Below this many items exact search is exact and no slower than Annoy at the default
+search_k (bench/RESULTS.md, dim 128, k 110): 0.32 ms at 20k and 0.85 ms at 50k
+(synthetic); on `medium`'s 30k trained podcast vectors exact took 0.44 ms/query and
+Annoy (50 trees, search_k 10k) 0.78 ms at recall@10 0.976."""
 DEFAULT_TREES = 50
 DEFAULT_SEARCH_FRACTION = 0.04
 """Default Annoy search_k as a share of the catalogue: recall@10 0.99 at 2.2 ms/query on

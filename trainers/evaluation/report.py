@@ -202,7 +202,10 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
         "candidate catalogue in anyone's top 100. **Items a user streamed before the cut-off are "
         "excluded from their list**, and only items they had not streamed count as "
         "held-out targets. "
-        "95% CIs: percentile bootstrap over users (seeded). Users a method cannot embed get the "
+        "95% CIs: percentile bootstrap over users (seeded). Coverage's CI is biased low and "
+        "can miss its own point estimate: Coverage counts the distinct items in the union of "
+        "the users' lists, and a resample holds only ~63% distinct users, so read it as the "
+        "spread, not the level. Users a method cannot embed get the "
         "Popularity list (every score carries a vanishing popularity tie-break).",
         "",
     ]
