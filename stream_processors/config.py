@@ -20,7 +20,10 @@ class StreamConfig:
     bootstrap: str = field(default_factory=kafka_bootstrap)
     partitions: int = 4
     store: str = "memory://"
-    """Faust table store: memory:// (changelog-restored) or rocksdb:// (on disk)."""
+    """Faust table store; only memory:// (restored from the changelogs) works. Faust's
+    rocksdb:// store takes each write's partition from the current event (it asserts
+    one exists), but the worker writes a whole batch's states with explicit changelog
+    partitions, outside any single event; it crashes on the first write."""
     data_dir: Path = field(default_factory=lambda: REPO_ROOT / "var" / "stream")
     window_days: int = 90
     recent_items: int = 50
@@ -45,6 +48,12 @@ class StreamConfig:
     def __post_init__(self) -> None:
         if self.partitions < 1:
             raise ConfigError("partitions must be >= 1")
+        if self.store != "memory://":
+            raise ConfigError(
+                f"store {self.store!r} is not supported: only memory:// works, because "
+                "Faust's rocksdb:// store needs a current event for every write and "
+                "the worker writes per batch (see StreamConfig.store)"
+            )
         if self.window_days < 1:
             raise ConfigError("window_days must be >= 1")
         if self.recent_items < 1:

@@ -1,0 +1,25 @@
+"""StreamConfig rejects what the worker cannot run, with a message that says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.settings import ConfigError
+from stream_processors.config import StreamConfig
+
+
+def test_memory_store_is_the_default_and_accepted() -> None:
+    assert StreamConfig(bootstrap="127.0.0.1:1").store == "memory://"
+
+
+def test_rocksdb_store_is_rejected_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLISTEN_STREAM_STORE", "rocksdb://")
+    with pytest.raises(ConfigError, match="needs a current event"):
+        StreamConfig.from_env()
+
+
+def test_bad_numbers_are_rejected() -> None:
+    with pytest.raises(ConfigError, match="partitions"):
+        StreamConfig(bootstrap="127.0.0.1:1", partitions=0)
