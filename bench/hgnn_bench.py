@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from torch_geometric.data import HeteroData
 
 from colisten.world import format as fmt
 from colisten.world.generator import generate_world
@@ -36,18 +37,10 @@ from stream_processors.reference import (
     colisten_edges_reference,
     colisten_records_reference,
 )
-from trainers.graph import build_hetero_data, label_edge_types, split_hetero_by_time
+from trainers.graph import build_hetero_data
 from trainers.hgnn.config import HGNNConfig
 from trainers.hgnn.infer import infer_embeddings
-from trainers.hgnn.sampler import BalancedLinkSampler
-from trainers.hgnn.train import (
-    _interleave,
-    _loader,
-    batch_loss,
-    build_model,
-    neighbor_sampler,
-    train_hgnn,
-)
+from trainers.hgnn.train import build_model, start_training, train_hgnn
 
 
 def hashed_content(catalogue: pd.DataFrame, dim: int = 384) -> pd.DataFrame:
@@ -73,35 +66,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def partial_epoch(data: object, cfg: HGNNConfig, n_batches: int) -> dict:
+def partial_epoch(data: HeteroData, cfg: HGNNConfig, n_batches: int) -> dict:
     """Train the first n_batches of one epoch as train_hgnn would; time and extrapolate."""
-    torch.manual_seed(cfg.seed)
-    device = cfg.torch_device()
-    train, _ = split_hetero_by_time(data, cfg.val_frac)
-    types = [
-        et for et in label_edge_types(train) if train[et].edge_label_index.size(1) > 0
-    ]
-    model = build_model(train, cfg).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sampler = neighbor_sampler(train, cfg)
-    counts = {et[1]: int(train[et].edge_label_index.size(1)) for et in types}
-    picks = BalancedLinkSampler(counts, cfg.seed, cfg.use_balanced).draw()
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
-    loaders = {
-        et: _loader(
-            train, sampler, et, train[et].edge_label_index[:, picks[et[1]]], cfg, gen
-        )
-        for et in types
-    }
-    total_batches = sum(len(ld) for ld in loaders.values())
+    run = start_training(data, cfg)
+    batches, total_batches, epoch_positives = run.epoch_batches()
     positives, done = 0, 0
     t0 = time.perf_counter()
-    for et, batch in _interleave(loaders, gen):
-        opt.zero_grad()
-        loss, n = batch_loss(model, batch, et, cfg, device)
-        loss.backward()
-        opt.step()
-        positives, done = positives + n, done + 1
+    for et, batch in batches:
+        positives, done = positives + run.step(batch, et)[1], done + 1
         if done == n_batches:
             break
     secs = time.perf_counter() - t0
@@ -110,10 +82,32 @@ def partial_epoch(data: object, cfg: HGNNConfig, n_batches: int) -> dict:
         "seconds": secs,
         "s_per_batch": secs / done,
         "batches_per_epoch": total_batches,
-        "positives_per_epoch": int(sum(len(p) for p in picks.values())),
+        "positives_per_epoch": epoch_positives,
         "pos_edges_per_s": positives / secs,
         "epoch_s_derived": secs / done * total_batches,
     }
+
+
+def world_graph(world: Path, out: dict | None = None) -> HeteroData:
+    """The item graph of a world as of its split, with hashed-text node features.
+
+    Timings, edge and node counts go into out when given.
+    """
+    out = {} if out is None else out
+    t0 = time.perf_counter()
+    manifest = fmt.WorldManifest.read(world)
+    events = fmt.read_events(world, until_ms=manifest.split_ms + 1)
+    catalogue = fmt.read_catalogue(world)
+    out["world_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    records = colisten_records_reference(events[events["ts"] < manifest.split_ms])
+    edges = colisten_edges_reference(records, manifest.split_ms).reset_index()
+    out["edges_s"] = time.perf_counter() - t0
+    out["edges"] = edges["relation"].value_counts().to_dict()
+    del events, records
+    data, _ = build_hetero_data(edges, hashed_content(catalogue))
+    out["nodes"] = {nt: int(data[nt].num_nodes) for nt in data.node_types}
+    return data
 
 
 def run(
@@ -131,18 +125,8 @@ def run(
     if world is None:
         world = Path(tempfile.mkdtemp(prefix=f"hgnn-bench-{scale}-"))
         generate_world(scale, 7, world, progress=False)
-    manifest = fmt.WorldManifest.read(world)
-    events = fmt.read_events(world, until_ms=manifest.split_ms + 1)
-    catalogue = fmt.read_catalogue(world)
-    out["world_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    records = colisten_records_reference(events[events["ts"] < manifest.split_ms])
-    edges = colisten_edges_reference(records, manifest.split_ms).reset_index()
-    out["edges_s"] = time.perf_counter() - t0
-    out["edges"] = edges["relation"].value_counts().to_dict()
-    del events, records
-    data, _ = build_hetero_data(edges, hashed_content(catalogue))
-    out["nodes"] = {nt: int(data[nt].num_nodes) for nt in data.node_types}
+    out["generate_s"] = time.perf_counter() - t0
+    data = world_graph(world, out)
     print("graph", json.dumps(out, default=float), file=sys.stderr, flush=True)
     if batches:
         for label, balanced in (("balanced", True), ("unbalanced", False)):

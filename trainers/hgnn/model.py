@@ -104,14 +104,13 @@ def needed_nodes(
     cur = {nt: x.new_zeros(x.size(0), dtype=torch.bool) for nt, x in x_dict.items()}
     for nt, idx in targets.items():
         cur[nt][idx] = True
-    needs: list[dict[str, Tensor]] = []
-    for _ in range(num_layers):
-        needs.append(cur)
+    needs = [cur]
+    for _ in range(num_layers - 1):  # the first layer's inputs need no mask
         prev = {nt: m.clone() for nt, m in cur.items()}
         for (src, _, dst), edge_index in edge_index_dict.items():
             if src in prev and dst in cur:
                 prev[src][edge_index[0][cur[dst][edge_index[1]]]] = True
-        cur = prev
+        needs.append(cur := prev)
     return needs[::-1]
 
 

@@ -156,7 +156,52 @@ def train_hgnn(data: HeteroData, cfg: HGNNConfig, progress: bool = True) -> Trai
         torch.set_num_threads(threads)
 
 
-def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
+@dataclass
+class TrainingRun:
+    """One run's state: the time-split graph, model, optimiser and seeded samplers."""
+
+    cfg: HGNNConfig
+    device: torch.device
+    train_data: HeteroData
+    val_edges: dict[EdgeType, Tensor]
+    types: list[EdgeType]
+    model: HGNN
+    opt: torch.optim.Optimizer
+    sampler: NeighborSampler
+    balancer: BalancedLinkSampler
+    generator: torch.Generator
+
+    def epoch_batches(self) -> tuple[Iterator[tuple[EdgeType, HeteroData]], int, int]:
+        """A fresh balanced draw as shuffled batches; their count and positive edges."""
+        picks = self.balancer.draw()
+        loaders = {
+            et: _loader(
+                self.train_data,
+                self.sampler,
+                et,
+                self.train_data[et].edge_label_index[:, picks[et[1]]],
+                self.cfg,
+                self.generator,
+            )
+            for et in self.types
+        }
+        return (
+            _interleave(loaders, self.generator),
+            sum(len(ld) for ld in loaders.values()),
+            sum(len(picks[et[1]]) for et in self.types),
+        )
+
+    def step(self, batch: HeteroData, et: EdgeType) -> tuple[float, int]:
+        """One optimiser step on a batch of edge type et: (its loss, its positives)."""
+        self.opt.zero_grad()
+        loss, n = batch_loss(self.model, batch, et, self.cfg, self.device)
+        loss.backward()
+        self.opt.step()
+        return float(loss.detach()), n
+
+
+def start_training(data: HeteroData, cfg: HGNNConfig) -> TrainingRun:
+    """Seed, split by time, and build the model, optimiser and samplers of a run."""
     torch.manual_seed(cfg.seed)
     device = cfg.torch_device()
     train_data, val_edges = split_hetero_by_time(data, cfg.val_frac)
@@ -170,14 +215,28 @@ def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
             "no co-listening edges to train on (is colisten_edges filled?)"
         )
     model = build_model(train_data, cfg).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sampler = neighbor_sampler(train_data, cfg)
-    balancer = BalancedLinkSampler(
-        {et[1]: int(train_data[et].edge_label_index.size(1)) for et in types},
-        cfg.seed,
-        cfg.use_balanced,
+    return TrainingRun(
+        cfg,
+        device,
+        train_data,
+        val_edges,
+        types,
+        model,
+        torch.optim.Adam(model.parameters(), lr=cfg.lr),
+        neighbor_sampler(train_data, cfg),
+        BalancedLinkSampler(
+            {et[1]: int(train_data[et].edge_label_index.size(1)) for et in types},
+            cfg.seed,
+            cfg.use_balanced,
+        ),
+        torch.Generator().manual_seed(cfg.seed + 1),
     )
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
+
+
+def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
+    run = start_training(data, cfg)
+    model, train_data, val_edges = run.model, run.train_data, run.val_edges
+    device, sampler, types = run.device, run.sampler, run.types
     has_val = any(v.size(1) > 0 for v in val_edges.values())
     history: list[dict[str, float]] = []
     initial = (
@@ -190,33 +249,18 @@ def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
     for epoch in bar:
         t0 = time.perf_counter()
         model.train()
-        picks = balancer.draw()
-        loaders = {
-            et: _loader(
-                train_data,
-                sampler,
-                et,
-                train_data[et].edge_label_index[:, picks[et[1]]],
-                cfg,
-                gen,
-            )
-            for et in types
-        }
+        batches, n_batches, _ = run.epoch_batches()
         total, count = 0.0, 0
-        batches = tqdm(
-            _interleave(loaders, gen),
-            total=sum(len(ld) for ld in loaders.values()),
+        for et, batch in tqdm(
+            batches,
+            total=n_batches,
             desc=f"epoch {epoch}",
             unit="batch",
             leave=False,
             disable=not progress,
-        )
-        for et, batch in batches:
-            opt.zero_grad()
-            loss, n = batch_loss(model, batch, et, cfg, device)
-            loss.backward()
-            opt.step()
-            total, count = total + float(loss.detach()) * n, count + n
+        ):
+            loss, n = run.step(batch, et)
+            total, count = total + loss * n, count + n
         seconds = time.perf_counter() - t0
         train_loss = total / max(count, 1)
         val_loss = (
