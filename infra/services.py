@@ -123,8 +123,15 @@ def _kafka_paths(cfg: ServicesConfig) -> dict[str, Path]:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, url-safe base64 without padding (22 chars)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A KRaft cluster id: 16 random bytes, url-safe base64 without padding (22 chars).
+
+    Like Kafka's own ``Uuid.randomUuid``, an id that starts with ``-`` is redrawn: the
+    storage tool's argument parser would read it as an option (1 draw in 64).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _java_cmd(cfg: ServicesConfig, main: str, *args: str, heap: str = "") -> list[str]:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,31 @@ def test_cli_reports_wrong_config_without_traceback() -> None:
     assert proc.returncode == 1
     assert "redis_port=0 is not a TCP port" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def _uuids_with_first_byte(*first: int) -> list[uuid.UUID]:
+    return [uuid.UUID(bytes=bytes([b]) + bytes(range(1, 16))) for b in first]
+
+
+def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # First byte 0xF8 encodes to '-' (base64url index 62); 0x00 encodes to 'A'.
+    draws = iter(_uuids_with_first_byte(0xF8, 0xF9, 0x00))
+    monkeypatch.setattr(services.uuid, "uuid4", lambda: next(draws))
+    cluster_id = services.new_cluster_id()
+    assert cluster_id.startswith("A")
+    assert len(cluster_id) == 22
+
+
+@pytest.mark.integration
+def test_storage_formats_after_a_dash_id_was_drawn(
+    isolated: ServicesConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The CI failure this guards against: kafka-storage read '-…' as an option.
+    draws = iter(_uuids_with_first_byte(0xFB, 0x42))
+    monkeypatch.setattr(services.uuid, "uuid4", lambda: next(draws))
+    paths = services._kafka_paths(isolated)
+    paths["base"].mkdir(parents=True)
+    services._render_properties(isolated, paths)
+    services._format_storage(isolated, paths)
+    meta = (paths["data"] / "meta.properties").read_text()
+    assert "cluster.id=Q" in meta
