@@ -98,7 +98,7 @@ class RssSampler(threading.Thread):
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.proc, self.peak, self.running = psutil.Process(pid), 0, True
+        self.proc, self.peak, self.last, self.running = psutil.Process(pid), 0, 0, True
 
     def run(self) -> None:
         while self.running:
@@ -106,7 +106,7 @@ class RssSampler(threading.Thread):
                 rss = self.proc.memory_info().rss + sum(
                     c.memory_info().rss for c in self.proc.children(recursive=True)
                 )
-                self.peak = max(self.peak, rss)
+                self.peak, self.last = max(self.peak, rss), rss
             except psutil.Error:
                 return
             time.sleep(0.2)
@@ -193,6 +193,9 @@ def main() -> None:
     ap.add_argument("--online", default="sqlite", choices=["sqlite", "redis"])
     ap.add_argument("--probes", type=int, default=100)
     ap.add_argument("--load", type=float, default=5000.0)
+    ap.add_argument(
+        "--table-store", default="memory://", choices=["memory://", "rocksdb://"]
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="stream-bench-"))
@@ -208,7 +211,7 @@ def main() -> None:
             data_dir=tmp / "feast",
             redis_connection="127.0.0.1:6379,db=5",
         )
-    rig = WorkerRig.create(_topic, cfg, tmp)
+    rig = WorkerRig.create(_topic, cfg, tmp, table_store=args.table_store)
     n, produce_s = produce_world(world, rig.interactions, args.events)
     bare = bare_consume(rig.interactions, n)
 
@@ -219,7 +222,15 @@ def main() -> None:
     rss = RssSampler(worker.pid)
     rss.start()
     first_progress = None
+    next_report = started + 60
     while not caught_up(rig, admin, consumer):
+        if time.perf_counter() >= next_report:
+            next_report += 60
+            print(
+                f"  {time.perf_counter() - started:5.0f} s: RSS {rss.last / 2**30:.2f} "
+                f"GiB (peak {rss.peak / 2**30:.2f})",
+                flush=True,
+            )
         if first_progress is None and admin.list_group_offsets(rig.app_id).get(
             rig.app_id
         ):
@@ -244,7 +255,8 @@ def main() -> None:
         f"| events | {n:,} ({args.scale}) |\n"
         f"| producer (replay) | {n / produce_s:,.0f} events/s |\n"
         f"| bare kafka-python consume + json | {bare:,.0f} events/s |\n"
-        f"| worker, both stages, {args.online} store | {worker_rate:,.0f} events/s "
+        f"| worker, both stages, {args.online}, tables {args.table_store} | "
+        f"{worker_rate:,.0f} events/s "
         f"({worker_rate / bare:.1%} of bare) |\n"
         f"| worker wall incl. start-up | {done - started:.1f} s |\n"
         f"| freshness p50 / p99 ({args.probes} follows, {args.load:,.0f} ev/s load) | "

@@ -34,6 +34,7 @@ from feature_repo.definitions import PUSH_FED, PUSH_FED_LAYOUTS
 from feature_repo.online_write import OnlineWriter
 from feature_repo.store import apply_definitions, open_store
 from stream_processors import pair_state as ps
+from stream_processors import rocks_store
 from stream_processors import user_state as us
 from stream_processors.clock import PartitionClock, partition_of
 from stream_processors.config import StreamConfig
@@ -126,11 +127,17 @@ def create_app(
     """Build the stream worker's Faust app: topics, tables, both stages, timers."""
     cfg = cfg or StreamConfig.from_env()
     store_cfg = store_cfg or FeatureStoreConfig.from_env()
+    on_disk = cfg.store == "rocksdb://"
+    # per app id: an on-disk table store belongs to that app's changelog topics
+    datadir = cfg.data_dir / cfg.app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
+    if on_disk:
+        rocks_store.register()
     app = faust.App(
         cfg.app_id,
         broker=f"kafka://{cfg.bootstrap}",
-        store=cfg.store,
-        datadir=str(cfg.data_dir),
+        store=rocks_store.STORE_URL if on_disk else cfg.store,
+        datadir=str(datadir),
         topic_partitions=cfg.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
@@ -150,7 +157,12 @@ def create_app(
     def table(name: str) -> RestoringTable:
         return app.tables.add(
             RestoringTable(
-                app, name=name, default=dict, partitions=n, beacon=app.tables.beacon
+                app,
+                name=name,
+                default=dict,
+                partitions=n,
+                beacon=app.tables.beacon,
+                options=dict(rocks_store.ROCKSDB_OPTIONS) if on_disk else None,
             )
         )
 

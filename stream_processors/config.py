@@ -8,6 +8,9 @@ from pathlib import Path
 from colisten import names
 from infra.settings import REPO_ROOT, ConfigError, env_overrides, kafka_bootstrap
 
+STORES = ("memory://", "rocksdb://")
+"""The table stores the worker supports (see StreamConfig.store)."""
+
 
 @dataclass(frozen=True)
 class StreamConfig:
@@ -20,10 +23,11 @@ class StreamConfig:
     bootstrap: str = field(default_factory=kafka_bootstrap)
     partitions: int = 4
     store: str = "memory://"
-    """Faust table store; only memory:// (restored from the changelogs) works. Faust's
-    rocksdb:// store takes each write's partition from the current event (it asserts
-    one exists), but the worker writes a whole batch's states with explicit changelog
-    partitions, outside any single event; it crashes on the first write."""
+    """Table store: memory:// (Python dicts, restored from the changelogs on start) or
+    rocksdb:// (one RocksDB database per table partition under data_dir, restored only
+    past its last persisted changelog offset; state beyond memory belongs there). The
+    rocksdb:// store is `rocks_store.PartitionedRocksStore`: Faust's own takes each
+    write's partition from the current event, which a batch write does not have."""
     data_dir: Path = field(default_factory=lambda: REPO_ROOT / "var" / "stream")
     window_days: int = 90
     recent_items: int = 50
@@ -48,11 +52,9 @@ class StreamConfig:
     def __post_init__(self) -> None:
         if self.partitions < 1:
             raise ConfigError("partitions must be >= 1")
-        if self.store != "memory://":
+        if self.store not in STORES:
             raise ConfigError(
-                f"store {self.store!r} is not supported: only memory:// works, because "
-                "Faust's rocksdb:// store needs a current event for every write and "
-                "the worker writes per batch (see StreamConfig.store)"
+                f"store {self.store!r} is not supported: use one of {', '.join(STORES)}"
             )
         if self.window_days < 1:
             raise ConfigError("window_days must be >= 1")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Generic, Protocol, TypeVar
 
+from stream_processors.rocks_store import writing_to
+
 
 class Durable(Protocol):
     """A state that the table stores as JSON."""
@@ -86,4 +88,5 @@ def put_with_partition(
     """Set a Faust table key with its changelog record sent to an explicit partition."""
     table.send_changelog(partition, key, value)  # type: ignore[attr-defined]
     table._sensor_on_set(table, key, value)  # type: ignore[attr-defined]
-    table.data[key] = value  # type: ignore[attr-defined]
+    with writing_to(partition):  # an on-disk store files the key under `partition`
+        table.data[key] = value  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ class WorkerRig:
     store_cfg: FeatureStoreConfig
     tmp: Path
     partitions: int = 4
+    table_store: str = "memory://"
     app_id: str = field(default_factory=lambda: f"colisten-test-{uuid.uuid4().hex[:8]}")
     workers: list[ManagedProcess] = field(default_factory=list)
 
@@ -34,8 +35,9 @@ class WorkerRig:
         store_cfg: FeatureStoreConfig,
         tmp: Path,
         partitions: int = 4,
+        table_store: str = "memory://",
     ) -> WorkerRig:
-        """Fresh topics and an applied store."""
+        """Fresh topics and an applied store; `table_store` is the worker's table store."""
         rig = cls(
             make_topic("in", partitions),
             make_topic("dlq", 1),
@@ -43,6 +45,7 @@ class WorkerRig:
             store_cfg,
             tmp,
             partitions,
+            table_store,
         )
         apply_definitions(open_store(store_cfg), store_cfg)
         return rig
@@ -58,6 +61,7 @@ class WorkerRig:
             "COLISTEN_STREAM_DLQ_TOPIC": self.dlq,
             "COLISTEN_STREAM_PAIRS_TOPIC": self.pairs,
             "COLISTEN_STREAM_PARTITIONS": str(self.partitions),
+            "COLISTEN_STREAM_STORE": self.table_store,
             "COLISTEN_STREAM_LOGLEVEL": "info",
         }
         return env

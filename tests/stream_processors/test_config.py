@@ -12,12 +12,16 @@ def test_memory_store_is_the_default_and_accepted() -> None:
     assert StreamConfig(bootstrap="127.0.0.1:1").store == "memory://"
 
 
-def test_rocksdb_store_is_rejected_with_the_reason(
+def test_rocksdb_store_is_accepted_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COLISTEN_STREAM_STORE", "rocksdb://")
-    with pytest.raises(ConfigError, match="needs a current event"):
-        StreamConfig.from_env()
+    assert StreamConfig.from_env().store == "rocksdb://"
+
+
+def test_unknown_store_is_rejected_with_the_choices() -> None:
+    with pytest.raises(ConfigError, match=r"use one of memory://, rocksdb://"):
+        StreamConfig(bootstrap="127.0.0.1:1", store="aerospike://")
 
 
 def test_bad_numbers_are_rejected() -> None:

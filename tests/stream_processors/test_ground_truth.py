@@ -54,9 +54,13 @@ def _converged(
     return check
 
 
-@pytest.mark.parametrize("online", ["sqlite", "redis"])
+@pytest.mark.parametrize(
+    ("online", "table_store"),
+    [("sqlite", "memory://"), ("redis", "memory://"), ("sqlite", "rocksdb://")],
+)
 def test_replayed_world_matches_pandas(
     online: str,
+    table_store: str,
     tiny_world: Path,
     kafka_bootstrap: str,
     make_topic: Callable[..., str],
@@ -71,7 +75,7 @@ def test_replayed_world_matches_pandas(
         )
     else:
         cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, cfg, tmp_path)
+    rig = WorkerRig.create(make_topic, cfg, tmp_path, table_store=table_store)
     manifest = WorldManifest.read(tiny_world)
     replay(tiny_world, kafka_bootstrap, topic=rig.interactions, progress=False)
     expected = expected_views(read_events(tiny_world), rig.partitions)

@@ -37,10 +37,18 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def rig(make_topic: Callable[..., str], tmp_path: Path) -> Iterator[WorkerRig]:
+def table_store() -> str:
+    """The workers' table store (tests parametrize it to run on both)."""
+    return "memory://"
+
+
+@pytest.fixture
+def rig(
+    make_topic: Callable[..., str], tmp_path: Path, table_store: str
+) -> Iterator[WorkerRig]:
     """Fresh topics and a SQLite store; every worker it started is stopped afterwards."""
     cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    rig = WorkerRig.create(make_topic, cfg, tmp_path)
+    rig = WorkerRig.create(make_topic, cfg, tmp_path, table_store=table_store)
     yield rig
     rig.stop_all()
 
@@ -173,6 +181,7 @@ def test_hostile_events_go_to_the_dlq_and_valid_ones_all_count(
     assert rig.workers[0].alive()
 
 
+@pytest.mark.parametrize("table_store", ["memory://", "rocksdb://"])
 def test_sigkill_five_times_during_replay_loses_and_doubles_nothing(
     small_world: Path, kafka_bootstrap: str, rig: WorkerRig
 ) -> None:
@@ -196,6 +205,7 @@ def test_sigkill_five_times_during_replay_loses_and_doubles_nothing(
         feeder.join(timeout=1)
 
 
+@pytest.mark.parametrize("table_store", ["memory://", "rocksdb://"])
 def test_two_workers_share_partitions_and_agree_with_one(
     small_world: Path, kafka_bootstrap: str, rig: WorkerRig
 ) -> None:

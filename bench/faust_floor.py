@@ -1,0 +1,150 @@
+"""How fast faust-streaming itself consumes here: the ceiling for any Faust stream worker.
+
+    python bench/faust_floor.py --world DIR [--events 200000] [--rounds 3]
+
+Produces the world's first N events to a fresh 4-partition topic, then alternates, in one
+run: (1) a bare kafka-python loop that deserialises the JSON (the issue's reference),
+(2) a Faust app with the stream worker's settings whose one agent takes batches with
+`take_events` exactly as stage 1 does and only decodes the JSON ("floor"), and (3) the
+same plus one write per event to a memory-store Faust table (its changelog send is what
+every stateful worker pays). Each Faust run is a fresh process and consumer group; its
+rate counts from the first to the last event, so start-up and group join are excluded.
+Needs the local services (`colisten services up`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def serve(topic: str, total: int, out: Path, table: bool, partitions: int) -> None:
+    """Run the floor app in this process; write its timing to `out` once `total` arrived."""
+    import faust
+    from mode.supervisors import CrashingSupervisor
+
+    from infra.settings import kafka_bootstrap
+    from stream_processors.working_set import put_with_partition
+
+    app = faust.App(
+        f"colisten-floor-{uuid.uuid4().hex[:8]}",
+        broker=f"kafka://{kafka_bootstrap()}",
+        store="memory://",
+        datadir=str(out.parent / "faust"),
+        topic_partitions=partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,
+        table_standby_replicas=0,
+        producer_acks=-1,
+        producer_linger=0.005,
+        producer_max_batch_size=1_048_576,
+        stream_buffer_maxsize=16384,
+    )
+    source = app.topic(
+        topic, partitions=partitions, key_serializer="raw", value_serializer="raw"
+    )
+    counts = app.Table("floor_counts", default=int, partitions=partitions)
+    seen = {"n": 0, "first": 0.0}
+
+    @app.agent(source, supervisor_strategy=CrashingSupervisor)
+    async def floor(stream: faust.StreamT) -> None:
+        async for batch in stream.take_events(2000, 0.02):  # type: ignore[attr-defined]
+            if not seen["n"]:
+                seen["first"] = time.perf_counter()
+            for event in batch:
+                value = json.loads(event.value)
+                if table:  # as the worker writes: explicit changelog partition
+                    put_with_partition(
+                        counts, value["user_id"], seen["n"], event.message.partition
+                    )
+            seen["n"] += len(batch)
+            if seen["n"] >= total:
+                took = time.perf_counter() - seen["first"]
+                out.write_text(json.dumps({"events": seen["n"], "seconds": took}))
+
+    sys.argv = ["faust-floor", "worker", "--loglevel", "warn", "--without-web"]
+    app.main()
+
+
+def faust_rate(topic: str, total: int, table: bool, partitions: int) -> float:
+    """Events/s of one fresh floor process over the whole topic."""
+    tmp = Path(tempfile.mkdtemp(prefix="faust-floor-"))
+    out = tmp / "result.json"
+    cmd = [sys.executable, __file__, "--serve", topic, "--events", str(total)]
+    cmd += ["--out", str(out), "--partitions", str(partitions)]
+    cmd += ["--table"] if table else []
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 1800
+        while not out.exists():
+            if proc.poll() is not None:
+                raise RuntimeError(f"floor app exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("floor app did not finish in 30 min")
+            time.sleep(0.2)
+        time.sleep(0.2)
+        result = json.loads(out.read_text())
+    finally:
+        proc.kill()
+        proc.wait()
+    return float(result["events"]) / float(result["seconds"])
+
+
+def main() -> None:
+    """Produce once, then alternate bare / Faust floor / Faust + table; print a table."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--world", type=Path)
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--partitions", type=int, default=4)
+    ap.add_argument("--serve")
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--table", action="store_true")
+    args = ap.parse_args()
+    if args.serve:
+        serve(args.serve, args.events, args.out, args.table, args.partitions)
+        return
+
+    from stream_bench import _topic, bare_consume, produce_world
+
+    from infra.topics import delete_topics
+
+    topic = _topic("floor", args.partitions)
+    n, produce_s = produce_world(args.world, topic, args.events)
+    print(f"produced {n:,} events at {n / produce_s:,.0f} ev/s", flush=True)
+    runs: dict[str, list[float]] = {"bare": [], "faust": [], "faust+table": []}
+    try:
+        for r in range(args.rounds):
+            for name in runs:
+                rate = (
+                    bare_consume(topic, n)
+                    if name == "bare"
+                    else faust_rate(topic, n, name == "faust+table", args.partitions)
+                )
+                runs[name].append(rate)
+                print(f"round {r + 1}: {name} {rate:,.0f} ev/s", flush=True)
+    finally:
+        delete_topics([topic])
+    bare = statistics.median(runs["bare"])
+    print("| consumer | runs (ev/s) | median | of bare |\n|---|---|---|---|")
+    for name, rates in runs.items():
+        med = statistics.median(rates)
+        listed = " / ".join(f"{x:,.0f}" for x in rates)
+        print(f"| {name} | {listed} | {med:,.0f} | {med / bare:.0%} |")
+
+
+if __name__ == "__main__":
+    main()

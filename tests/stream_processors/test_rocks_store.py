@@ -1,0 +1,74 @@
+"""PartitionedRocksStore: batch writes name their partition, reads need no current event."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+import pytest
+
+from stream_processors import rocks_store
+from stream_processors.rocks_store import PartitionedRocksStore, writing_to
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> PartitionedRocksStore:
+    """The store of a 4-partition table, its databases opened (no broker needed)."""
+    rocks_store.register()
+    app = faust.App(
+        "rocks-store-test",
+        broker="kafka://127.0.0.1:1",
+        store=rocks_store.STORE_URL,
+        datadir=str(tmp_path),
+    )
+    table = app.Table("states", partitions=4, options=dict(rocks_store.ROCKSDB_OPTIONS))
+    data = table.data
+    assert isinstance(data, PartitionedRocksStore)
+    for partition in range(4):
+        data._db_for_partition(partition)
+    return data
+
+
+def test_a_write_lands_in_the_named_partition_only(
+    store: PartitionedRocksStore,
+) -> None:
+    with writing_to(2):
+        store._set(b"user-7", b'{"n": 1}')
+    assert store._dbs[2].get(b"user-7") == b'{"n": 1}'
+    assert all(store._dbs[p].get(b"user-7") is None for p in (0, 1, 3))
+
+
+def test_reads_find_keys_without_a_current_event(
+    store: PartitionedRocksStore,
+) -> None:
+    with writing_to(1):
+        store._set(b"a", b"1")
+    with writing_to(3):
+        store._set(b"b", b"2")
+    store._key_index.clear()  # as after a restart: found by scanning the partitions
+    assert store._get(b"a") == b"1"
+    assert store._get(b"b") == b"2"
+    assert store._get(b"missing") is None
+    assert store._contains(b"b") and not store._contains(b"missing")
+
+
+def test_a_write_outside_any_partition_or_event_is_refused(
+    store: PartitionedRocksStore,
+) -> None:
+    with pytest.raises(AssertionError):
+        store._set(b"k", b"v")  # Faust's own path: it needs the current event
+
+
+def test_the_partition_is_scoped_to_the_block(store: PartitionedRocksStore) -> None:
+    with writing_to(0):
+        with writing_to(3):
+            store._set(b"inner", b"x")
+        store._set(b"outer", b"y")
+    assert store._dbs[3].get(b"inner") == b"x"
+    assert store._dbs[0].get(b"outer") == b"y"
+
+
+def test_small_rocksdb_buffers_are_used(store: PartitionedRocksStore) -> None:
+    options = store.rocksdb_options
+    assert options.block_cache_size == rocks_store.ROCKSDB_OPTIONS["block_cache_size"]
+    assert options.write_buffer_size == rocks_store.ROCKSDB_OPTIONS["write_buffer_size"]
