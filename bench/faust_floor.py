@@ -35,24 +35,13 @@ def serve(topic: str, total: int, out: Path, table: bool, partitions: int) -> No
     import faust
     from mode.supervisors import CrashingSupervisor
 
-    from infra.settings import kafka_bootstrap
+    from stream_processors.app import faust_settings
+    from stream_processors.config import StreamConfig
     from stream_processors.working_set import put_with_partition
 
-    app = faust.App(
-        f"colisten-floor-{uuid.uuid4().hex[:8]}",
-        broker=f"kafka://{kafka_bootstrap()}",
-        store="memory://",
-        datadir=str(out.parent / "faust"),
-        topic_partitions=partitions,
-        topic_replication_factor=1,
-        consumer_auto_offset_reset="earliest",
-        web_enabled=False,
-        table_standby_replicas=0,
-        producer_acks=-1,
-        producer_linger=0.005,
-        producer_max_batch_size=1_048_576,
-        stream_buffer_maxsize=16384,
-    )
+    app_id = f"colisten-floor-{uuid.uuid4().hex[:8]}"
+    cfg = StreamConfig.from_env(app_id=app_id, data_dir=out.parent / "faust")
+    app = faust.App(app_id, **faust_settings(cfg))
     source = app.topic(
         topic, partitions=partitions, key_serializer="raw", value_serializer="raw"
     )
@@ -61,7 +50,9 @@ def serve(topic: str, total: int, out: Path, table: bool, partitions: int) -> No
 
     @app.agent(source, supervisor_strategy=CrashingSupervisor)
     async def floor(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(2000, 0.02):  # type: ignore[attr-defined]
+        async for batch in stream.take_events(  # type: ignore[attr-defined]
+            cfg.batch_max_events, cfg.batch_within_s
+        ):
             if not seen["n"]:
                 seen["first"] = time.perf_counter()
             for event in batch:

@@ -93,6 +93,16 @@ def caught_up(rig: WorkerRig, admin: KafkaAdminClient, consumer: KafkaConsumer) 
     return True
 
 
+def consumed(rig: WorkerRig, admin: KafkaAdminClient) -> int:
+    """How many interactions the worker's group has committed so far."""
+    committed = admin.list_group_offsets(rig.app_id).get(rig.app_id, {})
+    return sum(
+        meta.offset
+        for tp, meta in committed.items()
+        if tp.topic == rig.interactions and meta.offset > 0
+    )
+
+
 class RssSampler(threading.Thread):
     """Samples the peak RSS of a process (and its children) every 0.2 s."""
 
@@ -227,8 +237,9 @@ def main() -> None:
         if time.perf_counter() >= next_report:
             next_report += 60
             print(
-                f"  {time.perf_counter() - started:5.0f} s: RSS {rss.last / 2**30:.2f} "
-                f"GiB (peak {rss.peak / 2**30:.2f})",
+                f"  {time.perf_counter() - started:5.0f} s: "
+                f"{consumed(rig, admin):,} events committed, RSS "
+                f"{rss.last / 2**30:.2f} GiB (peak {rss.peak / 2**30:.2f})",
                 flush=True,
             )
         if first_progress is None and admin.list_group_offsets(rig.app_id).get(

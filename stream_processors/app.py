@@ -38,6 +38,7 @@ from stream_processors import rocks_store
 from stream_processors import user_state as us
 from stream_processors.clock import PartitionClock, partition_of
 from stream_processors.config import StreamConfig
+from stream_processors.disk_clock import DiskPartitionClock
 from stream_processors.sink import FeatureSink
 from stream_processors.working_set import WorkingSet, chunked, put_with_partition
 from stream_processors.writer_process import WriterProcess
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 # more than `max_messages` wait. 100 (the default) stalls on every burst of table writes.
 ProducerBuffer.max_messages = 5000
 DAY_MS = us.DAY_MS
+RESTORE_CHUNK = 20_000
+"""After a recovery, restored keys are re-pushed to the store this many at a time."""
 
 
 class RestoringTable(faust.Table):  # type: ignore[misc]
@@ -121,6 +124,29 @@ def stage2_records(raw: bytes | None) -> list[dict[str, Any]] | None:
     return records
 
 
+def faust_settings(cfg: StreamConfig) -> dict[str, Any]:
+    """The Faust App settings of the worker (bench/faust_floor.py measures with them)."""
+    # per app id: an on-disk table store belongs to that app's changelog topics
+    datadir = cfg.app_dir
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
+    if cfg.store == "rocksdb://":
+        rocks_store.register()
+    return {
+        "broker": f"kafka://{cfg.bootstrap}",
+        "store": rocks_store.STORE_URL if cfg.store == "rocksdb://" else cfg.store,
+        "datadir": str(datadir),
+        "topic_partitions": cfg.partitions,
+        "topic_replication_factor": 1,
+        "consumer_auto_offset_reset": "earliest",
+        "web_enabled": False,
+        "table_standby_replicas": 0,
+        "producer_acks": -1,
+        "producer_linger": 0.005,
+        "producer_max_batch_size": 1_048_576,
+        "stream_buffer_maxsize": 16384,
+    }
+
+
 def create_app(
     cfg: StreamConfig | None = None, store_cfg: FeatureStoreConfig | None = None
 ) -> faust.App:
@@ -128,26 +154,7 @@ def create_app(
     cfg = cfg or StreamConfig.from_env()
     store_cfg = store_cfg or FeatureStoreConfig.from_env()
     on_disk = cfg.store == "rocksdb://"
-    # per app id: an on-disk table store belongs to that app's changelog topics
-    datadir = cfg.data_dir / cfg.app_id
-    datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
-    if on_disk:
-        rocks_store.register()
-    app = faust.App(
-        cfg.app_id,
-        broker=f"kafka://{cfg.bootstrap}",
-        store=rocks_store.STORE_URL if on_disk else cfg.store,
-        datadir=str(datadir),
-        topic_partitions=cfg.partitions,
-        topic_replication_factor=1,
-        consumer_auto_offset_reset="earliest",
-        web_enabled=False,
-        table_standby_replicas=0,
-        producer_acks=-1,
-        producer_linger=0.005,
-        producer_max_batch_size=1_048_576,
-        stream_buffer_maxsize=16384,
-    )
+    app = faust.App(cfg.app_id, **faust_settings(cfg))
     n = cfg.partitions
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     interactions = app.topic(cfg.interactions_topic, partitions=n, **raw)
@@ -171,7 +178,14 @@ def create_app(
     # and its item-user entries share one changelog partition, written in that order
     sink = make_sink(store_cfg, cfg.writer_process)
     app.colisten_sink = sink  # type: ignore[attr-defined]
-    clock1, clock2 = PartitionClock(), PartitionClock()
+    clock1, clock2 = (
+        (
+            DiskPartitionClock(cfg.app_dir / "clock-users"),
+            DiskPartitionClock(cfg.app_dir / "clock-pairs"),
+        )
+        if on_disk
+        else (PartitionClock(), PartitionClock())
+    )
     items_in: dict[int, set[str]] = {}
     window, cap = cfg.window_ms, cfg.recent_items
     user_ws = WorkingSet(users, us.UserState.from_json)
@@ -384,31 +398,39 @@ def create_app(
                 new_day_items(part, before)
 
     # -- recovery: rebuild schedules, re-push restored state --------------------------
+    # Restores read the table lazily and flush every RESTORE_CHUNK keys: with an on-disk
+    # store the restored state can be far larger than memory.
+    def restaged(count: int) -> None:
+        if count % RESTORE_CHUNK == 0:
+            sink.flush()
+
     def restored_users(tbl: RestoringTable, parts: set[int]) -> None:
         for p in parts:
             clock1.reset(p)
-        for user_id, raw_state in list(tbl.items()):
+        for count, (user_id, raw_state) in enumerate(tbl.items(), 1):
             p = partition_of(user_id, n)
             if p in parts and raw_state:
                 st = us.UserState.from_json(raw_state)
                 clock1.advance(p, st.last_event_ms)
                 save_user(user_id, st, st.last_event_ms, restamp=False)
+            restaged(count)
 
     def restored_pairs(tbl: RestoringTable, parts: set[int]) -> None:
         for p in parts:
             clock2.reset(p)
-        for pair_id, raw_state in list(tbl.items()):
+        for count, (pair_id, raw_state) in enumerate(tbl.items(), 1):
             p = partition_of(pair_id, n)
             if p in parts and raw_state:
                 st = ps.PairState.from_json(raw_state)
                 clock2.advance(p, st.last_ms)
                 save_pair(pair_id, st, st.last_ms, restamp=False)
+            restaged(count)
 
     def restored_items(tbl: RestoringTable, parts: set[int]) -> None:
         restored: list[tuple[int, str, ps.ItemPopularity]] = []
         for p in parts:
             items_in[p] = set()
-        for item_id, raw_state in list(tbl.items()):
+        for item_id, raw_state in tbl.items():
             if "|" in item_id:  # an item-user entry, not a popularity
                 continue
             p = partition_of(item_id, n)

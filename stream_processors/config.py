@@ -72,6 +72,11 @@ class StreamConfig:
             raise ConfigError("loglevel must be one of crit, error, warn, info, debug")
 
     @property
+    def app_dir(self) -> Path:
+        """This app's local state (on-disk tables, expiry schedules): data_dir/app_id."""
+        return self.data_dir / self.app_id
+
+    @property
     def window_ms(self) -> int:
         """The event-time window in milliseconds."""
         return self.window_days * 24 * 3600 * 1000

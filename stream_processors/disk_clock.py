@@ -1,0 +1,90 @@
+"""PartitionClock with its expiry schedule in RocksDB, for state larger than memory.
+
+`PartitionClock` keeps one heap entry and one dict entry per scheduled key (~200 bytes in
+Python); with millions of co-listened pairs that alone outgrows a worker's memory. This
+clock keeps the same schedule in a local RocksDB database, ordered by (partition, expiry,
+key), so `due` is a range scan. Watermarks stay in memory (one int per partition). The
+schedule is scratch: like the in-memory one it is rebuilt from the restored tables after
+every recovery, so the database is wiped when opened and written without a WAL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import rocksdict
+
+from stream_processors.clock import PartitionClock
+
+_OFFSET = 1 << 63  # expiry times as unsigned big-endian: byte order is time order
+
+
+def _partition(partition: int) -> bytes:
+    return partition.to_bytes(2, "big")
+
+
+def _time(ms: int) -> bytes:
+    return (ms + _OFFSET).to_bytes(8, "big")
+
+
+class DiskPartitionClock(PartitionClock):
+    """Event time per partition in memory; keys due to expire in a RocksDB database."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        options = rocksdict.Options(raw_mode=True)
+        options.create_if_missing(True)
+        options.set_write_buffer_size(8 * 1024**2)
+        options.set_max_write_buffer_number(2)
+        if path.exists():
+            rocksdict.Rdict.destroy(str(path), options)
+        self.db = rocksdict.Rdict(str(path), options=options)
+        write = rocksdict.WriteOptions()
+        write.disable_wal = True
+        self.db.set_write_options(write)
+
+    def schedule(self, partition: int, key: str, expiry_ms: int) -> None:
+        """As PartitionClock.schedule: one entry per key, the earliest expiry wins."""
+        part, name = _partition(partition), key.encode()
+        index_key = b"n" + part + name
+        scheduled = self.db.get(index_key)
+        when = _time(expiry_ms)
+        if scheduled is not None:
+            if scheduled <= when:
+                return
+            self.db.delete(b"s" + part + scheduled + name)
+        self.db.put(index_key, when)
+        self.db.put(b"s" + part + when + name, b"")
+
+    def due(self, partition: int) -> list[str]:
+        """Remove and return the keys whose expiry is at or before the watermark."""
+        now = self.now(partition)
+        if now < 0:
+            return []
+        part = _partition(partition)
+        start, stop = b"s" + part, b"s" + part + _time(now + 1)
+        found: list[bytes] = []
+        it = self.db.iter()
+        it.seek(start)
+        while it.valid() and it.key() < stop:
+            found.append(it.key())
+            it.next()
+        del it
+        keys: list[str] = []
+        for entry in found:
+            name = entry[11:]  # b"s" + 2 partition bytes + 8 time bytes
+            self.db.delete(entry)
+            self.db.delete(b"n" + part + name)
+            keys.append(name.decode())
+        return keys
+
+    def reset(self, partition: int) -> None:
+        """Forget a partition's schedule (before rebuilding it from restored state)."""
+        part, after = _partition(partition), _partition(partition + 1)
+        self.db.delete_range(b"s" + part, b"s" + after)
+        self.db.delete_range(b"n" + part, b"n" + after)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
