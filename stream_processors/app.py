@@ -286,9 +286,12 @@ def create_app(
         ev = checked.event
         part = msg.partition
         st = user_ws.get(ev.user_id)
+        replay = us.is_replay(st, msg.offset)
         changed, colistens = us.fold(
             st, ev, offset=msg.offset, partition=part, window_ms=window, cap=cap
         )
+        if replay:  # after a crash: re-send the state, it may be on local disk only
+            user_ws.put(ev.user_id, st, part)
         if changed:
             save_user(ev.user_id, st, st.last_event_ms)
             for c in colistens:
@@ -379,10 +382,13 @@ def create_app(
         if rec["k"] == "c":
             key = f"{rec['s']}|{rec['d']}"
             st = pair_ws.get(key)
+            replay = ps.holds_colisten(st, rec["u"], ts)
             if ps.fold_colisten(
                 st, rec["s"], rec["d"], rec["r"], rec["u"], ts, now, window
             ):
                 save_pair(key, st, max(ts, now))
+            elif replay:  # after a crash: re-send, it may be on local disk only
+                pair_ws.put(key, st, part)
         else:
             item_id, iu_key = rec["i"], f"{rec['i']}|{rec['u']}"
             pop, iu = item_ws.get(item_id), iu_ws.get(iu_key)
@@ -392,6 +398,9 @@ def create_app(
                 if not replayed:
                     items_in.setdefault(part, set()).add(item_id)
                     save_item(item_id, pop, now)
+            if replayed:  # after a crash: re-send both, they may be on local disk only
+                item_ws.put(item_id, pop, part)
+                iu_ws.put(iu_key, iu, part)
         if moved:
             sweep_pairs(part)
             if now // DAY_MS != before // DAY_MS:
@@ -401,8 +410,13 @@ def create_app(
     # Restores read the table lazily and flush every RESTORE_CHUNK keys: with an on-disk
     # store the restored state can be far larger than memory.
     def restaged(count: int) -> None:
-        if count % RESTORE_CHUNK == 0:
+        if count % RESTORE_CHUNK:
+            return
+        try:
             sink.flush()
+        except Exception:  # noqa: BLE001 - the rows stay pending; the timers retry
+            sink.failures += 1  # and the restore goes on: every key must be scheduled
+            log.exception("feature store write failed during a restore; will retry")
 
     def restored_users(tbl: RestoringTable, parts: set[int]) -> None:
         for p in parts:

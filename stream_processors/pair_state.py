@@ -72,6 +72,13 @@ class PairState:
         return min((t[0] for t in self.users.values() if t), default=None)
 
 
+def holds_colisten(state: PairState, user: str, ts: int) -> bool:
+    """True if the pair already counts this user's co-listen at ts (a replayed record)."""
+    times = state.users.get(user, [])
+    pos = bisect.bisect_left(times, ts)
+    return pos < len(times) and times[pos] == ts
+
+
 def fold_colisten(
     state: PairState,
     src: str,

@@ -28,9 +28,11 @@ ROCKSDB_OPTIONS: dict[str, Any] = {
     "target_file_size_base": 32 * 1024**2,
     "block_cache_size": 16 * 1024**2,
     "block_cache_compressed_size": 0,
+    "max_open_files": 128,
 }
 """Per partition database. Faust's defaults (64 MiB × 3 write buffers and a 2 GiB block
-cache per database) would let 12 databases grow past the worker's memory budget."""
+cache per database) would let 12 databases grow past the worker's memory budget, and
+each could open up to 90% of the process's file limit."""
 
 _write_partition: ContextVar[int | None] = ContextVar("_write_partition", default=None)
 

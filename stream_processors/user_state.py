@@ -132,6 +132,11 @@ def recent(
     return rows[:cap]
 
 
+def is_replay(state: UserState, offset: int) -> bool:
+    """True if the event at this source offset was already applied to the state."""
+    return 0 <= offset <= state.offset
+
+
 def fold(
     state: UserState,
     event: InteractionEvent,
@@ -147,7 +152,7 @@ def fold(
     among the user's recent ids, changes nothing. Late events older than the window count
     nothing.
     """
-    if offset >= 0 and offset <= state.offset:
+    if is_replay(state, offset):
         return False, []
     if event.event_id in state.recent_ids:
         return False, []

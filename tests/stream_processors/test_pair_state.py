@@ -11,6 +11,7 @@ from stream_processors.pair_state import (
     expire_pair,
     fold_colisten,
     fold_stream,
+    holds_colisten,
     popularity_row,
     record_position,
 )
@@ -112,3 +113,12 @@ def test_records_of_one_message_are_distinct_positions() -> None:
         assert fold_stream(pop, ItemUser(), "podcast", event_id, T0, T0, offset=pos)
     assert popularity_row(pop, T0)["streams_90d"] == 3
     assert record_position(5, 999_999) < record_position(6, 0)
+
+
+def test_holds_colisten_recognises_a_replayed_record() -> None:
+    st = PairState()
+    assert not holds_colisten(st, "u1", T0)
+    fold_colisten(st, "a1", "a2", "aa", "u1", T0, T0)
+    assert holds_colisten(st, "u1", T0)
+    assert not holds_colisten(st, "u1", T0 + 1)  # a later co-listen is new
+    assert not holds_colisten(st, "u2", T0)  # so is another user's

@@ -205,7 +205,6 @@ def test_sigkill_five_times_during_replay_loses_and_doubles_nothing(
         feeder.join(timeout=1)
 
 
-@pytest.mark.parametrize("table_store", ["memory://", "rocksdb://"])
 def test_two_workers_share_partitions_and_agree_with_one(
     small_world: Path, kafka_bootstrap: str, rig: WorkerRig
 ) -> None:

@@ -10,6 +10,7 @@ from stream_processors.user_state import (
     canonical_pair,
     expire,
     fold,
+    is_replay,
     recent_items_row,
     weak_signal_row,
 )
@@ -138,3 +139,12 @@ def test_state_round_trips_through_json() -> None:
     fold(st, ev("stream", "podcast", ts=T0 + 1, item="p1"), offset=4, partition=1)
     again = UserState.from_json(st.to_json())
     assert again.to_json() == st.to_json()
+
+
+def test_is_replay_knows_applied_offsets_only() -> None:
+    st = UserState()
+    assert not is_replay(st, 0)  # a new user has applied nothing
+    fold(st, ev("follow"), offset=7, partition=1)
+    assert is_replay(st, 7) and is_replay(st, 3)
+    assert not is_replay(st, 8)
+    assert not is_replay(st, -1)  # no source offset (a direct fold) is never a replay
