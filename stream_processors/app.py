@@ -129,11 +129,11 @@ def faust_settings(cfg: StreamConfig) -> dict[str, Any]:
     # per app id: an on-disk table store belongs to that app's changelog topics
     datadir = cfg.app_dir
     datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
-    if cfg.store == "rocksdb://":
+    if cfg.tables_on_disk:
         rocks_store.register()
     return {
         "broker": f"kafka://{cfg.bootstrap}",
-        "store": rocks_store.STORE_URL if cfg.store == "rocksdb://" else cfg.store,
+        "store": rocks_store.STORE_URL if cfg.tables_on_disk else cfg.store,
         "datadir": str(datadir),
         "topic_partitions": cfg.partitions,
         "topic_replication_factor": 1,
@@ -153,7 +153,7 @@ def create_app(
     """Build the stream worker's Faust app: topics, tables, both stages, timers."""
     cfg = cfg or StreamConfig.from_env()
     store_cfg = store_cfg or FeatureStoreConfig.from_env()
-    on_disk = cfg.store == "rocksdb://"
+    on_disk = cfg.tables_on_disk
     app = faust.App(cfg.app_id, **faust_settings(cfg))
     n = cfg.partitions
     raw = {"key_serializer": "raw", "value_serializer": "raw"}

@@ -72,6 +72,11 @@ class StreamConfig:
             raise ConfigError("loglevel must be one of crit, error, warn, info, debug")
 
     @property
+    def tables_on_disk(self) -> bool:
+        """True when the tables (and expiry schedules) live in RocksDB."""
+        return self.store == "rocksdb://"
+
+    @property
     def app_dir(self) -> Path:
         """This app's local state (on-disk tables, expiry schedules): data_dir/app_id."""
         return self.data_dir / self.app_id

@@ -96,11 +96,9 @@ def fold_colisten(
     if ts <= now_ms - window_ms:
         return changed
     state.src_item, state.dst_item, state.relation = src, dst, relation
-    times = state.users.setdefault(user, [])
-    pos = bisect.bisect_left(times, ts)
-    if pos < len(times) and times[pos] == ts:
+    if holds_colisten(state, user, ts):
         return changed
-    times.insert(pos, ts)
+    bisect.insort(state.users.setdefault(user, []), ts)
     return True
 
 
