@@ -37,11 +37,13 @@ def serve(topic: str, total: int, out: Path, table: bool, partitions: int) -> No
 
     from stream_processors.app import faust_settings
     from stream_processors.config import StreamConfig
+    from stream_processors.producer_buffer import use_draining_buffer
     from stream_processors.working_set import put_with_partition
 
     app_id = f"colisten-floor-{uuid.uuid4().hex[:8]}"
     cfg = StreamConfig.from_env(app_id=app_id, data_dir=out.parent / "faust")
     app = faust.App(app_id, **faust_settings(cfg))
+    use_draining_buffer(app)  # the worker's producer buffer (max_messages 5000)
     source = app.topic(
         topic, partitions=partitions, key_serializer="raw", value_serializer="raw"
     )

@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 import faust
-from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 from mode.supervisors import CrashingSupervisor
 
@@ -36,17 +35,17 @@ from feature_repo.store import apply_definitions, open_store
 from stream_processors import pair_state as ps
 from stream_processors import rocks_store
 from stream_processors import user_state as us
+from stream_processors.ack_gate import AckGate
 from stream_processors.clock import PartitionClock, partition_of
 from stream_processors.config import StreamConfig
+from stream_processors.diagnostics import install_dump_on_signal
 from stream_processors.disk_clock import DiskPartitionClock
+from stream_processors.producer_buffer import use_draining_buffer
 from stream_processors.sink import FeatureSink
 from stream_processors.working_set import WorkingSet, chunked, put_with_partition
 from stream_processors.writer_process import WriterProcess
 
 log = logging.getLogger(__name__)
-# Table writes queue changelog messages synchronously; Faust pauses the stream whenever
-# more than `max_messages` wait. 100 (the default) stalls on every burst of table writes.
-ProducerBuffer.max_messages = 5000
 DAY_MS = us.DAY_MS
 RESTORE_CHUNK = 20_000
 """After a recovery, restored keys are re-pushed to the store this many at a time."""
@@ -155,6 +154,12 @@ def create_app(
     store_cfg = store_cfg or FeatureStoreConfig.from_env()
     on_disk = cfg.tables_on_disk
     app = faust.App(cfg.app_id, **faust_settings(cfg))
+    # two faust-streaming behaviours would let a commit pass events whose state is in no
+    # table (ack_gate.py, producer_buffer.py); both are closed before the app starts
+    gate = AckGate([cfg.interactions_topic, cfg.pairs_topic])
+    use_draining_buffer(app)
+    gate.install(app.consumer)
+    app.colisten_ack_gate = gate  # type: ignore[attr-defined]
     n = cfg.partitions
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     interactions = app.topic(cfg.interactions_topic, partitions=n, **raw)
@@ -348,6 +353,7 @@ def create_app(
             await asyncio.gather(*sent)
             user_ws.commit()
             user_ws.reset()
+            gate.allow(batch)  # durable: the commit may now pass these offsets
             await flush_if_full()
 
     # -- stage 2 --------------------------------------------------------------------
@@ -372,6 +378,7 @@ def create_app(
             iu_ws.commit()
             for ws in (pair_ws, item_ws, iu_ws):
                 ws.reset()
+            gate.allow(batch)
             await flush_if_full()
 
     def apply_stage2(part: int, position: int, rec: dict[str, Any]) -> None:
@@ -481,6 +488,11 @@ def create_app(
             log.exception(
                 "feature store write failed (%d so far); will retry", sink.failures
             )
+
+    @app.task
+    async def diagnostics_on_sigusr1() -> None:
+        """`kill -USR1 <worker>` logs what the consumer is doing (see diagnostics.py)."""
+        install_dump_on_signal(app)
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def final_flush(app_: faust.App, **_: Any) -> None:

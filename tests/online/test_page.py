@@ -54,12 +54,15 @@ def test_pick_user_follow_and_the_list_refreshes(
         followed = first.get_attribute("data-item-id")
         first.find_element(By.CSS_SELECTOR, "button[data-action=follow]").click()
         # the page posts the event, polls until the features change, then re-renders
-        WebDriverWait(browser, 60).until(
+        # the page re-renders once the recent-items view holds the event (<= 60 s)
+        WebDriverWait(browser, 90).until(
             lambda b: (
                 b.find_element(By.ID, "recs").get_attribute("data-as-of")
                 not in ("", before)
             )
         )
+        status = browser.find_element(By.ID, "status").text
+        assert "had not changed" not in status, status
         recent = browser.find_elements(By.CSS_SELECTOR, "#recent-audiobooks li")
         assert followed and any(followed in li.text for li in recent)
         after = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#recs li")]

@@ -27,6 +27,7 @@ class WorkerRig:
     table_store: str = "memory://"
     app_id: str = field(default_factory=lambda: f"colisten-test-{uuid.uuid4().hex[:8]}")
     workers: list[ManagedProcess] = field(default_factory=list)
+    retired: list[ManagedProcess] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -78,6 +79,13 @@ class WorkerRig:
         self.workers.append(worker)
         return worker
 
+    def retire(self, worker: ManagedProcess) -> int:
+        """Stop one worker cleanly (it leaves the group); return its exit code."""
+        code = worker.stop()
+        self.workers.remove(worker)
+        self.retired.append(worker)
+        return code
+
     def store(self) -> FeatureStore:
         """A client of the rig's feature store."""
         return open_store(self.store_cfg)
@@ -94,7 +102,7 @@ class WorkerRig:
         """The last lines of every worker's log (appended to timeouts)."""
         return "\n".join(
             f"--- {w.log_path.name} (exit {w.proc.returncode}) ---\n{w.tail(n)}"
-            for w in self.workers
+            for w in [*self.retired, *self.workers]
         )
 
     def stop_all(self) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import sqlite3
 import threading
 import time
@@ -205,6 +207,7 @@ def test_sigkill_five_times_during_replay_loses_and_doubles_nothing(
         feeder.join(timeout=1)
 
 
+@pytest.mark.parametrize("table_store", ["memory://", "rocksdb://"])
 def test_two_workers_share_partitions_and_agree_with_one(
     small_world: Path, kafka_bootstrap: str, rig: WorkerRig
 ) -> None:
@@ -214,6 +217,53 @@ def test_two_workers_share_partitions_and_agree_with_one(
     _replay_frame(kafka_bootstrap, rig.interactions, events)
     _wait_equal(rig, expected_views(events, rig.partitions), 300)
     assert all(w.alive() for w in rig.workers)
+
+
+@pytest.mark.parametrize("table_store", ["memory://", "rocksdb://"])
+def test_a_worker_joins_then_leaves_during_a_replay_and_counts_stay_exact(
+    small_world: Path, kafka_bootstrap: str, rig: WorkerRig
+) -> None:
+    """Two rebalances under load: b joins mid-replay, later leaves; a takes all back."""
+    events = read_events(small_world).head(20_000)
+    feeder = threading.Thread(
+        target=_replay_frame, args=(kafka_bootstrap, rig.interactions, events, 1000.0)
+    )
+    rig.start("a")
+    feeder.start()
+    try:
+        time.sleep(5.0)  # a is folding when b joins
+        second = rig.start("b")
+        wait_for(
+            lambda: "Worker ready" in second.log_path.read_text(errors="replace"),
+            120,
+            0.5,
+            "worker b took partitions",
+            context=rig.tails,
+        )
+        time.sleep(3.0)  # b folds its share for a while, then leaves
+        assert rig.retire(second) == 0, rig.tails()
+        feeder.join()
+        _wait_equal(rig, expected_views(events, rig.partitions), 300)
+        assert rig.workers[0].alive()
+    finally:
+        feeder.join(timeout=1)
+
+
+def test_sigusr1_logs_what_the_consumer_is_doing(rig: WorkerRig) -> None:
+    """The stall diagnostics: assignment, flow, positions and task stacks in the log."""
+    worker = rig.start()
+    log_text = lambda: worker.log_path.read_text(errors="replace")  # noqa: E731
+    wait_for(lambda: "Worker ready" in log_text(), 120, 0.5, "worker ready", rig.tails)
+    # the handler is installed by an app task, which says so (before that, USR1 kills)
+    wait_for(lambda: "dumps the consumer state" in log_text(), 60, 0.2, "handler")
+    os.kill(worker.pid, signal.SIGUSR1)
+    wait_for(lambda: "task stacks" in log_text(), 30, 0.2, "dump", rig.tails)
+    line = next(ln for ln in log_text().splitlines() if "diagnostics: {" in ln)
+    snap = json.loads(line.split("diagnostics: ", 1)[1])
+    assert snap["flow_active"] and not snap["rebalancing"]
+    assigned = {tp for tp in snap["partitions"] if tp.startswith(rig.interactions)}
+    assert assigned == {f"{rig.interactions}/{p}" for p in range(rig.partitions)}
+    assert worker.alive()
 
 
 def test_counts_expire_as_the_event_time_clock_moves_on(
