@@ -160,7 +160,12 @@ class OnlineWriter:
                 "event_ts, created_ts) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(entity_key, feature_name) DO UPDATE SET value = excluded.value, "
                 "value_text = excluded.value_text, event_ts = excluded.event_ts, "
-                "created_ts = excluded.created_ts"
+                "created_ts = excluded.created_ts "
+                # an older row never replaces a newer one (as Feast's Redis store does):
+                # after a rebalance the worker that lost a partition may still flush
+                # rows its successor has already superseded. Feast keeps event_ts in
+                # whole seconds here, so within one second the later write still wins.
+                f'WHERE excluded.event_ts >= "{table}".event_ts'
             )
             params = []
             for key, values, ts, _ in data:

@@ -128,6 +128,30 @@ def test_reads_match_a_push_on_both_backends(store_cfg: FeatureStoreConfig) -> N
     assert recent["last_event_ms"] == [1_700_000_000_000, 1_700_000_000_002]
 
 
+def test_an_older_row_never_replaces_a_newer_one(store_cfg: FeatureStoreConfig) -> None:
+    """Two workers across a rebalance: the one that lost a key may flush it late.
+
+    Feast's SQLite table keeps event_ts in whole seconds, so there the rule orders rows
+    a second or more apart; within one second the later write wins (Redis keeps µs).
+    """
+    store = open_store(store_cfg)
+    apply_definitions(store, store_cfg)
+    writer = OnlineWriter(store, PUSH_FED_LAYOUTS)
+    newer = _edges(3, T0 + pd.Timedelta(seconds=2))
+    older = _edges(3, T0)
+    for row in newer:
+        row["n_users"] += 10
+    older[2][names.EVENT_TIMESTAMP] = T0 + pd.Timedelta(seconds=5)  # this one is newer
+    writer.write({colisten_edges.VIEW: newer})
+    writer.write({colisten_edges.VIEW: older})
+    ids = [f"a{i}|p{i}" for i in range(3)]
+    got = _read(store, colisten_edges.VIEW, names.PAIR_ID, ids, ["n_users"])
+    assert got["n_users"] == [11, 12, 3]
+    writer.write({colisten_edges.VIEW: newer[:1]})  # the same row again: idempotent
+    got = _read(store, colisten_edges.VIEW, names.PAIR_ID, ids[:1], ["n_users"])
+    assert got["n_users"] == [11]
+
+
 def test_sqlite_write_without_the_table_fails_clearly(tmp_path: Any) -> None:
     cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
     store = open_store(cfg)
