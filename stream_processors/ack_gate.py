@@ -39,6 +39,8 @@ class AckGate:
         self._allowed: weakref.WeakSet[Any] = weakref.WeakSet()
         self.refused = 0
         """Acks refused: events Faust skipped or never saw processed (a metric)."""
+        self.foreign = 0
+        """Events the agents dropped because their partition had moved away (a metric)."""
 
     def allow(self, events: Iterable[Any]) -> None:
         """Mark these events' messages as durable: their acks may now reach the consumer."""

@@ -325,11 +325,33 @@ def create_app(
             sweep_users(part)
         return None
 
+    def owned(batch: list[faust.EventT]) -> list[faust.EventT]:
+        """The batch's events whose partition this worker holds now.
+
+        faust-streaming can hand an agent a message of a partition the last rebalance
+        moved away (seen once; by reading its code, most likely fetched in the old
+        generation, stamped with the new one, and let through because the partition was
+        still in the consumer's buffered set). Folding it
+        would write a stale state to a changelog partition another worker owns. It is
+        dropped unacked (the gate refuses it) and its new owner folds it.
+        """
+        held = app.consumer.assignment()
+        kept = [e for e in batch if e.message.tp in held]
+        if len(kept) < len(batch):
+            gate.foreign += len(batch) - len(kept)
+            log.info(
+                "dropped %d events of partitions not held (%d so far)",
+                len(batch) - len(kept),
+                gate.foreign,
+            )
+        return kept
+
     @app.agent(interactions, supervisor_strategy=CrashingSupervisor)
     async def stage1_users(stream: faust.StreamT) -> None:
         async for batch in stream.take_events(  # type: ignore[attr-defined]
             cfg.batch_max_events, cfg.batch_within_s
         ):
+            batch = owned(batch)
             out: dict[int, list[dict[str, Any]]] = {}
             for event in batch:
                 reasons = fold_interaction(event, out)
@@ -362,6 +384,7 @@ def create_app(
         async for batch in stream.take_events(  # type: ignore[attr-defined]
             cfg.batch_max_events, cfg.batch_within_s
         ):
+            batch = owned(batch)
             for event in batch:
                 msg = event.message
                 records = stage2_records(event.value)

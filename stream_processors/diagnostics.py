@@ -31,7 +31,12 @@ def consumer_snapshot(app: faust.App) -> dict[str, Any]:
         "flow_active": consumer.flow_active,
         "flow_control_active": app.flow_control.is_active(),
         "producer_buffer": app.producer.buffer.size,
-        "acks_refused": getattr(getattr(app, "colisten_ack_gate", None), "refused", None),
+        "acks_refused": getattr(
+            getattr(app, "colisten_ack_gate", None), "refused", None
+        ),
+        "foreign_dropped": getattr(
+            getattr(app, "colisten_ack_gate", None), "foreign", None
+        ),
         "partitions": {},
         "queues": {},
     }

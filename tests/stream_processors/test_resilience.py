@@ -219,7 +219,6 @@ def test_two_workers_share_partitions_and_agree_with_one(
     assert all(w.alive() for w in rig.workers)
 
 
-@pytest.mark.parametrize("table_store", ["memory://", "rocksdb://"])
 def test_a_worker_joins_then_leaves_during_a_replay_and_counts_stay_exact(
     small_world: Path, kafka_bootstrap: str, rig: WorkerRig
 ) -> None:
