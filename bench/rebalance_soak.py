@@ -36,7 +36,7 @@ from infra.processes import wait_for
 from infra.settings import kafka_bootstrap
 from infra.topics import TopicSpec, delete_topics, ensure_topics, group_progress
 from stream_processors.reference import expected_views
-from stream_processors.verify import diff_view
+from stream_processors.verify import diff_views
 from tests.stream_processors.harness import WorkerRig
 from tests.stream_processors.test_resilience import _replay_frame
 
@@ -49,13 +49,8 @@ def _burn(stop: multiprocessing.synchronize.Event) -> None:  # type: ignore[name
 
 
 def _differences(rig: WorkerRig, expected: dict[str, object]) -> list[str]:
-    store = rig.store()
     try:
-        return [
-            p
-            for v, want in expected.items()
-            for p in diff_view(store, v, want, limit=3)
-        ]
+        return diff_views(rig.store(), expected)
     except Exception as exc:  # noqa: BLE001 - the worker may hold the SQLite lock
         return [f"store busy: {exc}"]
 
@@ -149,17 +144,12 @@ def one_run(
             time.sleep(2)
         outcome["seconds"] = round(time.monotonic() - start, 1)
         outcome["ok"] = not diffs
-        if diffs:
-            run_dir = out / f"stall-{i:02d}"
+        if diffs or args.keep_logs:
+            run_dir = out / f"{'stall' if diffs else 'run'}-{i:02d}"
             run_dir.mkdir(parents=True, exist_ok=True)
-            outcome["offsets"] = _evidence(rig, run_dir, bootstrap)
-            outcome["diffs"] = diffs[:5]
-            rig.stop_all()
-            for w in [*rig.retired, *rig.workers]:
-                shutil.copy(w.log_path, run_dir / w.log_path.name)
-        elif args.keep_logs:
-            run_dir = out / f"run-{i:02d}"
-            run_dir.mkdir(parents=True, exist_ok=True)
+            if diffs:
+                outcome["offsets"] = _evidence(rig, run_dir, bootstrap)
+                outcome["diffs"] = diffs[:5]
             rig.stop_all()
             for w in [*rig.retired, *rig.workers]:
                 shutil.copy(w.log_path, run_dir / w.log_path.name)

@@ -331,9 +331,9 @@ def create_app(
         faust-streaming can hand an agent a message of a partition the last rebalance
         moved away (seen once; by reading its code, most likely fetched in the old
         generation, stamped with the new one, and let through because the partition was
-        still in the consumer's buffered set). Folding it
-        would write a stale state to a changelog partition another worker owns. It is
-        dropped unacked (the gate refuses it) and its new owner folds it.
+        still in the consumer's buffered set). Folding it would write a stale state to a
+        changelog partition another worker owns. It is dropped unacked (the gate refuses
+        it) and its new owner folds it.
         """
         held = app.consumer.assignment()
         kept = [e for e in batch if e.message.tp in held]

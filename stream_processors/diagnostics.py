@@ -31,6 +31,9 @@ def consumer_snapshot(app: faust.App) -> dict[str, Any]:
         "flow_active": consumer.flow_active,
         "flow_control_active": app.flow_control.is_active(),
         "producer_buffer": app.producer.buffer.size,
+        "flushes_cut_short_upstream": getattr(
+            app.producer.buffer, "flushes_cut_short_upstream", None
+        ),
         "acks_refused": getattr(
             getattr(app, "colisten_ack_gate", None), "refused", None
         ),

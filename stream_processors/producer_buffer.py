@@ -43,7 +43,6 @@ class DrainingProducerBuffer(ProducerBuffer):  # type: ignore[misc]
         super().__post_init__()
         self.in_hand = 0
         """Records the sender task took from the queue and has not yet handed to aiokafka."""
-        self.flushes = 0
         self.flushes_cut_short_upstream = 0
         """Flushes that faust-streaming's own flush would have ended with records queued."""
 
@@ -60,7 +59,6 @@ class DrainingProducerBuffer(ProducerBuffer):  # type: ignore[misc]
 
     async def flush(self) -> None:
         """Wait until every record queued before (or during) the call is handed over."""
-        self.flushes += 1
         started = last_log = time.monotonic()
         idle_polls = 0
         while not self.drained():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -96,3 +97,14 @@ def diff_view(
         if len(problems) >= limit:
             break
     return problems
+
+
+def diff_views(
+    store: FeatureStore, expected: Mapping[str, Any], limit: int = 3
+) -> list[str]:
+    """diff_view over every view of `expected` (view -> expected values); empty: equal."""
+    return [
+        p
+        for v, want in expected.items()
+        for p in diff_view(store, v, want, limit=limit)
+    ]

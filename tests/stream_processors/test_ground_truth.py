@@ -20,7 +20,7 @@ from stream_processors.reference import (
     partition_watermarks,
     user_weak_signals_reference,
 )
-from stream_processors.verify import diff_view
+from stream_processors.verify import diff_view, diff_views
 from tests.stream_processors.harness import WorkerRig
 
 pytestmark = pytest.mark.integration
@@ -44,11 +44,7 @@ def _converged(
     def check() -> bool:
         rig.assert_alive()
         store = rig.store()
-        last[:] = [
-            p
-            for v, want in expected.items()
-            for p in diff_view(store, v, want, limit=3)
-        ]
+        last[:] = diff_views(store, expected)
         return not last
 
     return check

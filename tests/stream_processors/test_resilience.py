@@ -24,7 +24,7 @@ from feature_repo.config import FeatureStoreConfig
 from infra.processes import wait_for
 from stream_processors.clock import partition_of
 from stream_processors.reference import expected_views
-from stream_processors.verify import diff_view, read_online
+from stream_processors.verify import diff_views, read_online
 from tests.stream_processors.harness import WorkerRig
 
 pytestmark = pytest.mark.integration
@@ -62,11 +62,7 @@ def _wait_equal(rig: WorkerRig, expected: dict[str, object], timeout_s: float) -
         rig.assert_alive()
         store = rig.store()
         try:
-            last[:] = [
-                p
-                for v, want in expected.items()
-                for p in diff_view(store, v, want, limit=3)
-            ]
+            last[:] = diff_views(store, expected)
         except sqlite3.OperationalError as exc:  # the worker holds the write lock
             last[:] = [f"store busy: {exc}"]
         return not last
