@@ -76,6 +76,40 @@ def _evidence(rig: WorkerRig, run_dir: Path, bootstrap: str) -> dict[str, object
     return {t: {"committed": c, "end": e} for t, (c, e) in progress.items()}
 
 
+def _lost_keys(diffs: list[str]) -> set[str]:
+    """The edge ("src|dst") and item keys named by diff lines of the stage-2 views."""
+    keys = set()
+    for line in diffs:
+        view, _, rest = line.partition("[")
+        if view in ("colisten_edges", "item_popularity"):
+            keys.add(rest.split("]", 1)[0])
+    return keys
+
+
+def _records_of(topic: str, keys: set[str], bootstrap: str) -> list[dict[str, object]]:
+    """Every stage-2 record in `topic` that touches one of `keys`, with its position."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        found: list[dict[str, object]] = []
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
+            for tp, msgs in consumer.poll(timeout_ms=1000).items():
+                for m in msgs:
+                    for index, rec in enumerate(json.loads(m.value)):
+                        key = rec.get("i") or f"{rec.get('s')}|{rec.get('d')}"
+                        if key in keys:
+                            at = {"partition": tp.partition, "offset": m.offset}
+                            found.append({**at, "index": index, **rec})
+        return found
+    finally:
+        consumer.close()
+
+
 def one_run(
     i: int, events: pd.DataFrame, args: argparse.Namespace, out: Path
 ) -> dict[str, object]:
@@ -150,6 +184,8 @@ def one_run(
             if diffs:
                 outcome["offsets"] = _evidence(rig, run_dir, bootstrap)
                 outcome["diffs"] = diffs[:5]
+                lost = _records_of(rig.pairs, _lost_keys(diffs), bootstrap)
+                (run_dir / "lost-records.json").write_text(json.dumps(lost, indent=1))
             rig.stop_all()
             for w in [*rig.retired, *rig.workers]:
                 shutil.copy(w.log_path, run_dir / w.log_path.name)

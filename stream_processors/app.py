@@ -40,6 +40,8 @@ from stream_processors.clock import PartitionClock, partition_of
 from stream_processors.config import StreamConfig
 from stream_processors.diagnostics import install_dump_on_signal
 from stream_processors.disk_clock import DiskPartitionClock
+from stream_processors.fetch_guard import FetchGuard
+from stream_processors.flow_resume import keep_queues_on_repeated_resume
 from stream_processors.producer_buffer import use_draining_buffer
 from stream_processors.sink import FeatureSink
 from stream_processors.working_set import WorkingSet, chunked, put_with_partition
@@ -154,12 +156,17 @@ def create_app(
     store_cfg = store_cfg or FeatureStoreConfig.from_env()
     on_disk = cfg.tables_on_disk
     app = faust.App(cfg.app_id, **faust_settings(cfg))
-    # two faust-streaming behaviours would let a commit pass events whose state is in no
-    # table (ack_gate.py, producer_buffer.py); both are closed before the app starts
-    gate = AckGate([cfg.interactions_topic, cfg.pairs_topic])
+    # faust-streaming behaviours that would lose events at a rebalance: a commit passing
+    # events whose state is in no table (ack_gate.py, producer_buffer.py), and fetched
+    # records dropped unread (fetch_guard.py, flow_resume.py); closed before the start
+    sources = [cfg.interactions_topic, cfg.pairs_topic]
+    gate, guard = AckGate(sources), FetchGuard(sources)
     use_draining_buffer(app)
     gate.install(app.consumer)
+    guard.install(app.consumer)
+    keep_queues_on_repeated_resume(app)
     app.colisten_ack_gate = gate  # type: ignore[attr-defined]
+    app.colisten_fetch_guard = guard  # type: ignore[attr-defined]
     n = cfg.partitions
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     interactions = app.topic(cfg.interactions_topic, partitions=n, **raw)
@@ -346,12 +353,30 @@ def create_app(
             )
         return kept
 
+    resumed_in: dict[TP, int] = {}
+
+    def log_resumes(batch: list[faust.EventT]) -> None:
+        """Log where each partition's reading (re)starts in a generation (diagnostics)."""
+        gen = app.consumer_generation_id
+        for event in batch:
+            tp = event.message.tp
+            if resumed_in.get(tp) != gen:
+                resumed_in[tp] = gen
+                log.info(
+                    "reading %s/%d from offset %d in generation %d",
+                    tp.topic,
+                    tp.partition,
+                    event.message.offset,
+                    gen,
+                )
+
     @app.agent(interactions, supervisor_strategy=CrashingSupervisor)
     async def stage1_users(stream: faust.StreamT) -> None:
         async for batch in stream.take_events(  # type: ignore[attr-defined]
             cfg.batch_max_events, cfg.batch_within_s
         ):
             batch = owned(batch)
+            log_resumes(batch)
             out: dict[int, list[dict[str, Any]]] = {}
             for event in batch:
                 reasons = fold_interaction(event, out)
@@ -385,6 +410,7 @@ def create_app(
             cfg.batch_max_events, cfg.batch_within_s
         ):
             batch = owned(batch)
+            log_resumes(batch)
             for event in batch:
                 msg = event.message
                 records = stage2_records(event.value)

@@ -40,6 +40,12 @@ def consumer_snapshot(app: faust.App) -> dict[str, Any]:
         "foreign_dropped": getattr(
             getattr(app, "colisten_ack_gate", None), "foreign", None
         ),
+        "records_handed_back": getattr(
+            getattr(app, "colisten_fetch_guard", None), "handed_back", None
+        ),
+        "rewound_uncommitted": getattr(
+            getattr(app, "colisten_fetch_guard", None), "rewound", None
+        ),
         "partitions": {},
         "queues": {},
     }

@@ -30,6 +30,8 @@ class _Pending:
     """Rows waiting for a flush: latest per key online, every distinct version offline."""
 
     online: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stamps: dict[str, int] = field(default_factory=dict)
+    """The stamp of each online row (a row never replaces one with a newer stamp)."""
     offline: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
 
@@ -70,7 +72,9 @@ class FeatureSink:
         """Queue the absolute values of one key, stamped stamp_us (event time, microseconds).
 
         Stamps of one key must increase with every update: stores such as Feast's Redis
-        store ignore a write whose timestamp is not newer than the stored one.
+        store ignore a write whose timestamp is not newer than the stored one. Likewise a
+        row staged with an older stamp than the one waiting (a restore re-pushing a state
+        while an agent already folded a newer one) does not replace it online.
         """
         row = {
             self.join_keys[view]: key,
@@ -79,8 +83,10 @@ class FeatureSink:
         }
         with self._lock:
             pend = self._pending[view]
-            pend.online[key] = row
             pend.offline[(key, stamp_us)] = row
+            if pend.stamps.get(key, stamp_us) <= stamp_us:
+                pend.online[key] = row
+                pend.stamps[key] = stamp_us
 
     def pending_online(self) -> int:
         """How many distinct keys wait for the next online flush."""
@@ -94,19 +100,21 @@ class FeatureSink:
 
     def _flush_online(self) -> int:
         with self._lock:
-            batches = {
-                v: list(p.online.values()) for v, p in self._pending.items() if p.online
+            taken = {
+                v: (p.online, p.stamps) for v, p in self._pending.items() if p.online
             }
-            for p in self._pending.values():
-                p.online = {}
+            batches = {v: list(rows.values()) for v, (rows, _) in taken.items()}
+            for v in taken:
+                self._pending[v].online, self._pending[v].stamps = {}, {}
         try:
             pushed = self.writer.write(batches)
         except Exception:
             with self._lock:  # keep them for the next try, unless a newer row arrived
-                for view, rows in batches.items():
-                    pend = self._pending[view].online
-                    for row in rows:
-                        pend.setdefault(row[self.join_keys[view]], row)
+                for view, (rows, stamps) in taken.items():
+                    pend = self._pending[view]
+                    for key, row in rows.items():
+                        if key not in pend.online:
+                            pend.online[key], pend.stamps[key] = row, stamps[key]
             raise
         self.rows_written += pushed
         return pushed

@@ -12,6 +12,7 @@ from feast import FeatureStore
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.store import apply_definitions, open_store
 from infra.processes import ManagedProcess
+from infra.topics import group_progress
 
 
 @dataclass
@@ -103,6 +104,16 @@ class WorkerRig:
         return "\n".join(
             f"--- {w.log_path.name} (exit {w.proc.returncode}) ---\n{w.tail(n)}"
             for w in [*self.retired, *self.workers]
+        )
+
+    def progress(self) -> str:
+        """The group's committed offsets against the end offsets, per source topic."""
+        try:
+            got = group_progress(self.app_id, [self.interactions, self.pairs])
+        except Exception as exc:  # noqa: BLE001 - evidence only; never mask the failure
+            return f"group offsets unavailable: {exc!r}"
+        return "group offsets (committed/end): " + ", ".join(
+            f"{topic} {done}/{end}" for topic, (done, end) in got.items()
         )
 
     def stop_all(self) -> None:

@@ -76,7 +76,8 @@ def _wait_equal(rig: WorkerRig, expected: dict[str, object], timeout_s: float) -
             context=rig.tails,
         )
     except TimeoutError as exc:
-        raise AssertionError("\n".join([str(exc), *last])) from exc
+        # offsets last: a committed offset short of the end is a stall, an equal one a loss
+        raise AssertionError("\n".join([str(exc), *last, rig.progress()])) from exc
 
 
 def _replay_frame(

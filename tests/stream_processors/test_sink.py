@@ -32,14 +32,18 @@ def _row(n: int) -> dict[str, int]:
     return {c.name: n for c in user_weak_signals.COLUMNS}
 
 
-def test_failed_push_keeps_rows_and_a_newer_row_wins(tmp_path: Path) -> None:
-    writer = FlakyWriter(failures=1)
-    sink = FeatureSink(
+def _sink(writer: FlakyWriter, tmp_path: Path) -> FeatureSink:
+    return FeatureSink(
         writer,
         tmp_path,
         schemas={"user_weak_signals": user_weak_signals.ARROW_SCHEMA},
         join_keys={"user_weak_signals": "user_id"},
     )
+
+
+def test_failed_push_keeps_rows_and_a_newer_row_wins(tmp_path: Path) -> None:
+    writer = FlakyWriter(failures=1)
+    sink = _sink(writer, tmp_path)
     sink.stage("user_weak_signals", "u1", _row(1), 1_000)
     sink.stage("user_weak_signals", "u1", _row(2), 2_000)  # same key: only the newest
     sink.stage("user_weak_signals", "u2", _row(7), 1_500)
@@ -53,3 +57,21 @@ def test_failed_push_keeps_rows_and_a_newer_row_wins(tmp_path: Path) -> None:
     assert sink.flush_offline() == 4  # every version, for point-in-time reads
     offline = pd.read_parquet(tmp_path / "offline" / "user_weak_signals")
     assert sorted(offline["follow_audiobook_90d"]) == [1, 2, 7, 8]
+
+
+def test_an_older_row_staged_later_does_not_replace_the_waiting_one(
+    tmp_path: Path,
+) -> None:
+    """A restore re-pushing a state an agent has meanwhile folded further loses online."""
+    writer = FlakyWriter(failures=0)
+    sink = _sink(writer, tmp_path)
+    sink.stage("user_weak_signals", "u1", _row(5), 5_000)  # the agent's newer state
+    sink.stage("user_weak_signals", "u1", _row(4), 4_000)  # the restore's older one
+    sink.stage("user_weak_signals", "u2", _row(1), 1_000)
+    sink.stage("user_weak_signals", "u2", _row(1), 1_000)  # the same state again: fine
+    assert sink.flush_online() == 2
+    frame = pd.DataFrame(writer.written[0]["user_weak_signals"]).set_index("user_id")
+    assert frame.loc["u1", "follow_audiobook_90d"] == 5
+    sink.stage("user_weak_signals", "u1", _row(3), 3_000)  # after a flush: the store
+    assert sink.flush_online() == 1  # decides (OnlineWriter keeps the newer row)
+    assert sink.flush_offline() == 4  # offline keeps every version it was given
