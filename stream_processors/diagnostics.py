@@ -24,6 +24,8 @@ def consumer_snapshot(app: faust.App) -> dict[str, Any]:
     consumer = app.consumer
     assigned = sorted(consumer.assignment(), key=_tp)
     active = consumer._active_partitions or set()
+    gate = getattr(app, "colisten_ack_gate", None)
+    guard = getattr(app, "colisten_fetch_guard", None)
     out: dict[str, Any] = {
         "generation": app.consumer_generation_id,
         "rebalancing": app.rebalancing,
@@ -34,18 +36,10 @@ def consumer_snapshot(app: faust.App) -> dict[str, Any]:
         "flushes_cut_short_upstream": getattr(
             app.producer.buffer, "flushes_cut_short_upstream", None
         ),
-        "acks_refused": getattr(
-            getattr(app, "colisten_ack_gate", None), "refused", None
-        ),
-        "foreign_dropped": getattr(
-            getattr(app, "colisten_ack_gate", None), "foreign", None
-        ),
-        "records_handed_back": getattr(
-            getattr(app, "colisten_fetch_guard", None), "handed_back", None
-        ),
-        "rewound_uncommitted": getattr(
-            getattr(app, "colisten_fetch_guard", None), "rewound", None
-        ),
+        "acks_refused": getattr(gate, "refused", None),
+        "foreign_dropped": getattr(gate, "foreign", None),
+        "records_handed_back": getattr(guard, "handed_back", None),
+        "rewound_uncommitted": getattr(guard, "rewound", None),
         "partitions": {},
         "queues": {},
     }

@@ -16,7 +16,7 @@ committed offset yet. Two gaps, both seen in the rebalance soak (issue 12):
 - **No committed offset.** Early in a run (and always for a new `colisten.pairs`
   partition) a dropped record of an uncommitted partition is never read again.
 
-`guard_fetches(app, topics)` closes both for the given source topics: the consumer thread
+`FetchGuard(topics).install(consumer)` closes both for the given source topics: the consumer thread
 gets a copy of the active set (and no call at all while it is empty); records it returns
 for a partition faust will not deliver (no longer active and not buffered) are taken out
 and the partition is sought back to the first of them; and a seek to the committed offsets

@@ -11,7 +11,7 @@ clears the rest out of the queues. The client's position is past them, so nobody
 them again. Their offsets are never acked, and the group's commit stops below them (a
 stall, with the events missing), or passes them when the partition has no committed offset
 yet (faust's `Consumer._new_offset` does not look for a gap before the first commit).
-That was the last loss the rebalance soak and CI showed (issue 12).
+Seen once in the rebalance soak as a stall (issue 12; docs/stream_processing.md).
 
 `keep_queues_on_repeated_resume(app)` makes a resume of an active flow a no-op, so only a
 resume after a real suspension clears the queues.
@@ -19,10 +19,7 @@ resume after a real suspension clears the queues.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 def keep_queues_on_repeated_resume(app: Any) -> None:
