@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from colisten import names
-from colisten.world import simulate
+from colisten.world import oracle, simulate
 from colisten.world.format import (
     CATALOGUE_FILE,
     CATALOGUE_SCHEMA,
@@ -72,29 +72,48 @@ class WorldParams:
     holdout_days: int = 14
     start_date: str = "2026-01-05"
     """UTC day the window starts (fixed, so a seed determines the world)."""
-    # topics -------------------------------------------------------------------
-    topic_alpha: float = 0.015
-    """Dirichlet concentration per topic of user mixtures (small = sparse tastes)."""
+    # topics (docs/world.md cites every value) ----------------------------------
+    topic_alpha: float = 0.06
+    """Dirichlet concentration per topic (total ≈ 2: listeners span several genres)."""
     topic_prevalence_decay: float = 0.5
     """Topic prevalence ∝ (k + 1) ** -decay: some topics are more common than others."""
     item_mix_share: float = 0.35
     """Share of items that mix a second topic into their text and audience."""
     item_secondary_weight: float = 0.35
     explore_share: float = 0.03
-    """Share of item choices drawn from global popularity, ignoring taste."""
+    """Share of item choices drawn from the whole catalogue, ignoring topic."""
+    # item-level taste and domains ----------------------------------------------
+    taste_dim: int = 16
+    """Dimensions of the item-level taste vectors (users and item offsets)."""
+    taste_strength: float = 1.0
+    """Weight of user·item affinity in a choice: weight = pop × exp(strength · u·o)."""
+    audiobook_own_taste: float = 0.5
+    """Share of a user's audiobook taste (topics and vector) that is not podcast taste."""
+    music_podcast_share: float = 0.2
+    """Share of podcast topic taste in the music taste (the rest is the user's own)."""
+    # cross-domain links ---------------------------------------------------------
+    linked_audiobook_share: float = 0.5
+    """Share of audiobooks linked to one podcast (a host's book, a franchise)."""
+    link_same_topic: float = 0.5
+    """Probability a link stays within the audiobook's primary topic."""
+    link_strength: float = 0.25
+    """Share of audiobook interests of a user with linked shows that come via a link."""
     # catalogue ----------------------------------------------------------------
     podcast_zipf: float = 0.9
-    audiobook_zipf: float = 1.3
+    audiobook_zipf: float = 1.0
     foreign_language_share: float = 0.12
     languages: tuple[str, ...] = ("es", "de", "fr", "sv")
     native_language_pick: float = 0.5
     """Probability a non-English speaker picks an item in their own language."""
-    new_release_share: float = 0.1
+    new_release_share: float = 0.04
     """Share of audiobooks released during the window (new items)."""
     # podcasts -------------------------------------------------------------------
-    podcast_listener_share: float = 0.92
-    shows_mean: float = 5.0
-    podcast_rate_median: float = 0.45
+    podcast_listener_share: float = 0.6
+    shows_mean: float = 7.0
+    """Mean distinct shows of a listener in the window (1 + negative binomial)."""
+    shows_dispersion: float = 1.5
+    """Negative-binomial shape of the show count (1.5: about 1 listener in 10 has one show)."""
+    podcast_rate_median: float = 0.75
     """Median podcast streams per day of a listener (log-normal across users)."""
     podcast_rate_sigma: float = 0.8
     show_focus: float = 2.0
@@ -102,11 +121,13 @@ class WorldParams:
     podcast_follow_prob: float = 0.25
     podcast_minutes_median: float = 28.0
     # audiobooks -----------------------------------------------------------------
-    audiobook_discover_share: float = 0.45
+    audiobook_discover_share: float = 0.25
     """Share of users who discover audiobooks at some time in the window."""
-    interest_rate_median: float = 0.25
+    audiobook_users_podcast_share: float = 0.85
+    """Share of audiobook users who are podcast listeners."""
+    interest_rate_median: float = 0.035
     """Median new audiobook interests per day after discovery (log-normal)."""
-    interest_rate_sigma: float = 1.6
+    interest_rate_sigma: float = 1.0
     follow_prob: float = 0.15
     preview_prob: float = 0.45
     intent_prob: float = 0.3
@@ -117,6 +138,9 @@ class WorldParams:
     stream_base_logit: float = -1.0
     user_logit_sigma: float = 0.5
     stream_delay_days: float = 1.5
+    revisit_prob: float = 0.1
+    """Probability a declined interest comes back later (a preview, then maybe a stream)."""
+    revisit_delay_days: float = 21.0
     sessions_max: float = 9.0
     """Mean listening sessions of a stream of the best audiobook (completion)."""
     completion_power: float = 3.0
@@ -128,6 +152,8 @@ class WorldParams:
     """Log-normal spread of a user's audiobook session length."""
     music_dim: int = 16
     music_noise: float = 0.3
+    version: int = 2
+    """Generative model version (2: item-level taste, links, sparse audiobooks)."""
 
     @property
     def span_days(self) -> int:
@@ -283,16 +309,19 @@ def generate_world(
     )
     proj = simulate.music_projection(params, seed)
     users: list[simulate.UserChunk] = []
+    truths: list[dict[str, np.ndarray]] = []
     n_chunks = -(-params.n_users // USER_CHUNK)
     for chunk in tqdm(range(n_chunks), desc="users", disable=not progress):
         first = chunk * USER_CHUNK
         n = min(USER_CHUNK, params.n_users - first)
         res = simulate.simulate_users(cat, params, proj, seed, chunk, first, n)
         users.append(res.users)
+        truths.append(res.truth)
         _bucket(res.events, tmp)
 
     countries = _write_users(users, out / USERS_FILE, params.n_users)
-    del users
+    oracle.write_truth(out, cat, truths)
+    del users, truths
     user_ids = pq.read_table(out / USERS_FILE, columns=["user_id"])["user_id"]
     writer = _EventWriter(
         events_dir,

@@ -222,3 +222,15 @@ def holdout_new_item_share(events: pd.DataFrame, split_ms: int) -> float:
     if not len(hold):
         return float("nan")
     return float((~hold[names.ITEM_ID].isin(list(seen))).mean())
+
+
+def relation_edge_counts(streams: pd.DataFrame) -> dict[str, int]:
+    """Distinct co-streamed item pairs per relation (aa, ap, pp) from stream events."""
+    ui = streams[[names.USER_ID, names.ITEM_ID, names.ITEM_TYPE]].drop_duplicates()
+    m = ui.merge(ui, on=names.USER_ID)
+    m = m[m[f"{names.ITEM_ID}_x"] < m[f"{names.ITEM_ID}_y"]]
+    m = m.drop_duplicates([f"{names.ITEM_ID}_x", f"{names.ITEM_ID}_y"])
+    kinds = m[f"{names.ITEM_TYPE}_x"].str[0] + m[f"{names.ITEM_TYPE}_y"].str[0]
+    rel = kinds.map(lambda k: "".join(sorted(k)))
+    counts = rel.value_counts()
+    return {r: int(counts.get(r, 0)) for r in ("aa", "ap", "pp")}

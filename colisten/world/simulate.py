@@ -1,16 +1,18 @@
-"""The generative model of the synthetic world: catalogue, users and their behaviour."""
+"""The generative model of the synthetic world: users, their tastes and behaviour."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
 
 from colisten import names
-from colisten.world import topics
+from colisten.world.catalogue import (  # noqa: F401  (re-exported)
+    Catalogue,
+    Pools,
+    build_catalogue,
+)
 
 if TYPE_CHECKING:
     from colisten.world.generator import WorldParams
@@ -55,186 +57,7 @@ _STREAM, _FOLLOW, _PREVIEW, _INTENT = (
     ETYPES.index(e)
     for e in (names.STREAM, names.FOLLOW, names.PREVIEW, names.INTENT_TO_PAY)
 )
-_CATALOGUE_STREAM, _PROJECTION_STREAM, _USERS_STREAM = 1, 2, 3
-
-
-class Pools:
-    """Popularity-weighted item pools per (language, topic), for vectorised choices."""
-
-    def __init__(
-        self,
-        lang: np.ndarray,
-        primary: np.ndarray,
-        secondary: np.ndarray,
-        pop: np.ndarray,
-        n_langs: int,
-        n_topics: int,
-        sec_weight: float,
-        offset: int,
-    ) -> None:
-        self.n_topics = n_topics
-        self.pools: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for li in range(n_langs):
-            for z in range(-1, n_topics):
-                if z < 0:
-                    w = pop.copy()
-                else:
-                    w = pop * ((primary == z) + sec_weight * (secondary == z))
-                w = w * (lang == li)
-                if w.sum() <= 0:
-                    continue
-                idx = np.flatnonzero(w)
-                self.pools[self._key(li, z)] = (idx + offset, np.cumsum(w[idx]))
-        for li in range(n_langs):  # fall back to English, then to any English item
-            for z in range(-1, n_topics):
-                key = self._key(li, z)
-                if key not in self.pools:
-                    self.pools[key] = self.pools.get(
-                        self._key(0, z), self.pools[self._key(0, -1)]
-                    )
-
-    def _key(self, lang: int, topic: int) -> int:
-        return lang * (self.n_topics + 1) + topic + 1
-
-    def draw(
-        self, rng: np.random.Generator, lang: np.ndarray, topic: np.ndarray
-    ) -> np.ndarray:
-        """One item per (language, topic) request; topic -1 means global popularity."""
-        u = rng.random(len(topic))
-        keys = self._key(lang, topic)
-        out = np.empty(len(topic), np.int64)
-        for key in np.unique(keys):
-            mask = keys == key
-            idx, cum = self.pools[int(key)]
-            pos = np.searchsorted(cum, u[mask] * cum[-1], side="right")
-            out[mask] = idx[np.minimum(pos, len(idx) - 1)]
-        return out
-
-
-@dataclass
-class Catalogue:
-    """The generated catalogue: its table plus the arrays the behaviour model needs."""
-
-    table: pa.Table
-    ab_pools: Pools
-    pod_pools: Pools
-    ab_release: np.ndarray
-    """Audiobook release time, ms relative to the window start."""
-    ab_quality: np.ndarray
-    """Audiobook quality in (0, 1], the popularity percentile: drives completion."""
-    ab_topic: np.ndarray
-    pod_topic: np.ndarray
-
-
-def _items(
-    params: WorldParams,
-    rng: np.random.Generator,
-    n: int,
-    zipf: float,
-    prevalence: np.ndarray,
-) -> dict[str, np.ndarray]:
-    n_t = params.n_topics
-    primary = rng.choice(n_t, size=n, p=prevalence)
-    primary[: min(n, n_t)] = np.arange(min(n, n_t))  # every topic has an item
-    mixed = rng.random(n) < params.item_mix_share
-    secondary = np.where(mixed, (primary + rng.integers(1, n_t, n)) % n_t, -1)
-    langs = ("en", *params.languages)
-    lang = np.where(
-        rng.random(n) < params.foreign_language_share, rng.integers(1, len(langs), n), 0
-    )
-    lang[: min(n, n_t)] = 0
-    rank = rng.permutation(n)
-    pop = (rank + 1.0) ** -zipf
-    return {
-        "primary": primary,
-        "secondary": secondary,
-        "lang": lang,
-        "pop": pop,
-        "quality": 1.0 - rank / n,
-    }
-
-
-def build_catalogue(params: WorldParams, seed: int) -> Catalogue:
-    """Draw every item's topics, language, popularity, release date and text."""
-    rng = np.random.default_rng([seed, _CATALOGUE_STREAM])
-    rnd = random.Random(int(rng.integers(2**63)))
-    n_t = params.n_topics
-    if n_t > len(topics.TOPICS):
-        raise ValueError(f"at most {len(topics.TOPICS)} topics are defined")
-    prevalence = (np.arange(n_t) + 1.0) ** -params.topic_prevalence_decay
-    prevalence /= prevalence.sum()
-    langs = ("en", *params.languages)
-    n_ab, n_pod = params.n_audiobooks, params.n_podcasts
-    ab = _items(params, rng, n_ab, params.audiobook_zipf, prevalence)
-    pod = _items(params, rng, n_pod, params.podcast_zipf, prevalence)
-    span = params.span_days
-    new = rng.random(n_ab) < params.new_release_share
-    ab_day = np.where(
-        new, rng.integers(0, span - 1, n_ab), -rng.integers(1, 4000, n_ab)
-    )
-    pod_day = -rng.integers(30, 3000, n_pod)
-
-    rows: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "item_id",
-            "item_type",
-            "title",
-            "description",
-            "language",
-            "genre",
-            "publisher",
-            "release_date",
-        )
-    }
-    start = params.start_ms
-    for kind, d, days, n in (("a", ab, ab_day, n_ab), ("p", pod, pod_day, n_pod)):
-        width = max(6, len(str(n - 1)))
-        for i in range(n):
-            prim = topics.TOPICS[int(d["primary"][i])]
-            sec_i = int(d["secondary"][i])
-            sec = topics.TOPICS[sec_i] if sec_i >= 0 else None
-            lang = langs[int(d["lang"][i])]
-            title, desc = topics.item_text(rnd, kind == "a", prim, sec, lang)
-            if kind == "a":
-                desc = f"{desc} Written by {topics.person_name(rnd)}."
-                genre = rnd.choice(prim.bisac)
-            else:
-                desc = f"{desc} Hosted by {topics.person_name(rnd)}."
-                genre = prim.podcast_category
-            rows["item_id"].append(f"{kind}{i:0{width}d}")
-            rows["item_type"].append(names.AUDIOBOOK if kind == "a" else names.PODCAST)
-            rows["title"].append(title)
-            rows["description"].append(desc)
-            rows["language"].append(lang)
-            rows["genre"].append(genre)
-            rows["publisher"].append(topics.publisher_name(rnd, kind == "p"))
-            rows["release_date"].append(start + int(days[i]) * DAY_MS)
-    table = pa.table({k: pa.array(v) for k, v in rows.items()})
-    table = table.set_column(
-        7,
-        "release_date",
-        pa.array(rows["release_date"], pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
-    )
-    mk = lambda d, off: Pools(  # noqa: E731
-        d["lang"],
-        d["primary"],
-        d["secondary"],
-        d["pop"],  # noqa: E731
-        len(langs),
-        n_t,
-        params.item_secondary_weight,
-        off,
-    )
-    return Catalogue(
-        table,
-        mk(ab, 0),
-        mk(pod, n_ab),
-        ab_day.astype(np.int64) * DAY_MS,
-        ab["quality"],
-        ab["primary"],
-        pod["primary"],
-    )
+_PROJECTION_STREAM, _USERS_STREAM = 2, 3
 
 
 def music_projection(params: WorldParams, seed: int) -> np.ndarray:
@@ -245,22 +68,32 @@ def music_projection(params: WorldParams, seed: int) -> np.ndarray:
 
 @dataclass
 class UserChunk:
-    """Demographics of a chunk of users (global indexes first .. first + n)."""
+    """Demographics and latent tastes of a chunk of users (global first .. first + n)."""
 
     age: np.ndarray
     country: np.ndarray
     music: np.ndarray
     theta: np.ndarray
+    """Podcast topic mixture."""
+    theta_ab: np.ndarray
+    """Audiobook topic mixture: part podcast taste, part the user's own."""
+    taste_pod: np.ndarray
+    """Item-level podcast taste vector (dot with an item offset gives affinity)."""
+    taste_ab: np.ndarray
+    lang: np.ndarray
+    """Native language index (0 = English)."""
 
 
 @dataclass
 class ChunkResult:
-    """A simulated chunk of users: records, events and latent audiobook interests."""
+    """A simulated chunk of users: records, events, latent interests, oracle truth."""
 
     users: UserChunk
     events: np.ndarray
     interests: dict[str, np.ndarray]
     """Latent user×audiobook interests: user, item, ts, each signal, streamed."""
+    truth: dict[str, np.ndarray]
+    """Per-user latent quantities the oracle needs (colisten.world.oracle)."""
 
 
 def _group_pos(counts: np.ndarray) -> np.ndarray:
@@ -296,24 +129,35 @@ def _lognormal(
     return rng.lognormal(np.log(median), sigma, n)
 
 
-def simulate_users(
-    cat: Catalogue,
-    params: WorldParams,
-    proj: np.ndarray,
-    seed: int,
-    chunk: int,
-    first: int,
-    n: int,
-) -> ChunkResult:
-    """Simulate users first..first+n: demographics, podcast habits, audiobooks."""
-    rng = np.random.default_rng([seed, _USERS_STREAM, chunk])
-    p = params
-    span = p.span_days * DAY_MS
+def _dirichlet(rng: np.random.Generator, p: WorldParams, n: int) -> np.ndarray:
     n_t = p.n_topics
     prevalence = (np.arange(n_t) + 1.0) ** -p.topic_prevalence_decay
     alpha = p.topic_alpha * n_t * prevalence / prevalence.sum()
     theta = rng.gamma(alpha, size=(n, n_t)) + 1e-12
-    theta /= theta.sum(axis=1, keepdims=True)
+    return theta / theta.sum(axis=1, keepdims=True)
+
+
+def show_weights(n_shows: np.ndarray, focus: float) -> np.ndarray:
+    """Share of a listener's streams on their k-th show (k = floor(n · U^focus))."""
+    k = _group_pos(n_shows)
+    n = np.repeat(n_shows, n_shows).astype(float)
+    return ((k + 1) / n) ** (1 / focus) - (k / n) ** (1 / focus)
+
+
+def draw_users(
+    rng: np.random.Generator, p: WorldParams, proj: np.ndarray, n: int
+) -> UserChunk:
+    """Demographics, topic mixtures per domain, item-level tastes and music taste."""
+    theta_pod = _dirichlet(rng, p, n)
+    theta_own = _dirichlet(rng, p, n)
+    theta_music = _dirichlet(rng, p, n)
+    a = p.audiobook_own_taste
+    theta_ab = (1 - a) * theta_pod + a * theta_own
+    d = p.taste_dim
+    taste_pod = rng.normal(size=(n, d)) / np.sqrt(d)
+    taste_ab = np.sqrt(1 - a) * taste_pod + np.sqrt(a) * rng.normal(size=(n, d)) / (
+        np.sqrt(d)
+    )
     age = np.clip(rng.normal(36, 12, n), 16, 85).astype(np.int32)
     country = rng.choice(
         len(COUNTRIES), size=n, p=_COUNTRY_WEIGHTS / _COUNTRY_WEIGHTS.sum()
@@ -325,11 +169,105 @@ def simulate_users(
             for c in COUNTRIES
         ]
     )[country]
-    music = theta @ proj
+    m = p.music_podcast_share
+    music = ((1 - m) * theta_music + m * theta_pod) @ proj
     music /= np.linalg.norm(music, axis=1, keepdims=True) + 1e-9
     music += p.music_noise * rng.normal(size=music.shape) / np.sqrt(p.music_dim)
+    return UserChunk(
+        age,
+        country.astype(np.int8),
+        music.astype(np.float32),
+        theta_pod,
+        theta_ab,
+        taste_pod,
+        taste_ab,
+        lang_u,
+    )
+
+
+def discover_probabilities(p: WorldParams) -> tuple[float, float]:
+    """P(discover audiobooks) for podcast listeners and for non-listeners.
+
+    Chosen so that the overall share is `audiobook_discover_share` and a share
+    `audiobook_users_podcast_share` of audiobook users listen to podcasts.
+    """
+    d, s, q = (
+        p.audiobook_discover_share,
+        p.podcast_listener_share,
+        p.audiobook_users_podcast_share,
+    )
+    listener = d * q / s
+    other = d * (1 - q) / (1 - s) if s < 1 else 0.0
+    if listener > 1 or other > 1:
+        raise ValueError("discover share, listener share and overlap are inconsistent")
+    return listener, other
+
+
+def _linked_choice(
+    rng: np.random.Generator,
+    who: np.ndarray,
+    user_links: dict[int, tuple[np.ndarray, np.ndarray]],
+    books_of: dict[int, tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
+    """Per request: a linked show of the user (by their listening), then its book."""
+    out = np.empty(len(who), np.int64)
+    u1, u2 = rng.random(len(who)), rng.random(len(who))
+    for k, w in enumerate(who):
+        shows, weight = user_links[int(w)]
+        cum = np.cumsum(weight)
+        show = shows[
+            min(np.searchsorted(cum, u1[k] * cum[-1], "right"), len(shows) - 1)
+        ]
+        books, pop = books_of[int(show)]
+        cum = np.cumsum(pop)
+        out[k] = books[
+            min(np.searchsorted(cum, u2[k] * cum[-1], "right"), len(books) - 1)
+        ]
+    return out
+
+
+def _sessions(
+    rng: np.random.Generator,
+    p: WorldParams,
+    cat: Catalogue,
+    start: np.ndarray,
+    who: np.ndarray,
+    item: np.ndarray,
+    binge: np.ndarray,
+    minutes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Listening sessions of streamed audiobooks: (user, item, ts, duration)."""
+    mean_sess = (
+        1.0 + (p.sessions_max - 1.0) * cat.ab_quality[item] ** p.completion_power
+    )
+    mean_sess = 1.0 + (mean_sess - 1.0) * binge[who]
+    n_sess = rng.geometric(1.0 / mean_sess)
+    rec = np.repeat(np.arange(len(who)), n_sess)
+    gaps = (rng.exponential(1.0, len(rec)) * DAY_MS).astype(np.int64)
+    gaps[_group_pos(n_sess) == 0] = 0
+    cum = np.cumsum(gaps)
+    ts = start[rec] + cum - cum[np.repeat(np.cumsum(n_sess) - n_sess, n_sess)]
+    dur = _lognormal(rng, p.audiobook_minutes_median * 60_000, 0.5, len(rec))
+    dur *= minutes[who[rec]]
+    return who[rec], item[rec], ts, dur
+
+
+def simulate_users(
+    cat: Catalogue,
+    params: WorldParams,
+    proj: np.ndarray,
+    seed: int,
+    chunk: int,
+    first: int,
+    n: int,
+) -> ChunkResult:
+    """Simulate users first..first+n: tastes, podcast habits, audiobooks."""
+    rng = np.random.default_rng([seed, _USERS_STREAM, chunk])
+    p = params
+    span = p.span_days * DAY_MS
+    users = draw_users(rng, p, proj, n)
+    lang_u = users.lang
     plat_u = rng.integers(0, len(PLATFORMS), n)
-    users = UserChunk(age, country.astype(np.int8), music.astype(np.float32), theta)
 
     def pick_lang(who: np.ndarray) -> np.ndarray:
         native = rng.random(len(who)) < p.native_language_pick
@@ -337,15 +275,22 @@ def simulate_users(
 
     # Podcasts: a few shows per listener, streamed all window long. ----------------
     listener = rng.random(n) < p.podcast_listener_share
-    n_shows = np.where(listener, 1 + rng.poisson(p.shows_mean - 1, n), 0)
+    r = p.shows_dispersion
+    extra = rng.negative_binomial(r, r / (r + p.shows_mean - 1.0), n)
+    n_shows = np.where(listener, 1 + extra, 0)
     su = np.repeat(np.arange(n), n_shows)
     si = cat.pod_pools.draw(
-        rng, pick_lang(su), _topics_for(rng, theta, su, p.explore_share)
+        rng,
+        pick_lang(su),
+        _topics_for(rng, users.theta, su, p.explore_share),
+        users.taste_pod[su],
+        p.taste_strength,
     )
     keep = _dedupe(su, si)
     su, si = su[keep], si[keep]
     ns = np.bincount(su, minlength=n)
     starts = np.cumsum(ns) - ns
+    sw = show_weights(ns, p.show_focus)
     rate = _lognormal(rng, p.podcast_rate_median, p.podcast_rate_sigma, n)
     n_str = np.where(ns > 0, rng.poisson(rate * p.span_days), 0)
     pu = np.repeat(np.arange(n), n_str)
@@ -357,8 +302,22 @@ def simulate_users(
     pf_user, pf_item = su[fol], si[fol]
     pf_ts = rng.integers(0, span, len(pf_user))
 
+    # Links: which of a listener's shows have books, and with what weight. ---------
+    n_ab = len(cat.ab_quality)
+    books_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    linked_ab = np.flatnonzero(cat.link_podcast >= 0)
+    for show in np.unique(cat.link_podcast[linked_ab]):
+        books = linked_ab[cat.link_podcast[linked_ab] == show]
+        books_of[int(show) + n_ab] = (books, cat.ab_pop[books])
+    has_book = np.isin(si, np.fromiter(books_of, np.int64, len(books_of)))
+    user_links: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for u in np.unique(su[has_book]):
+        m = has_book & (su == u)
+        user_links[int(u)] = (si[m], sw[m])
+
     # Audiobooks: discovery, then interests; signals shift the odds of a stream. -----
-    disc = rng.random(n) < p.audiobook_discover_share
+    d_listener, d_other = discover_probabilities(p)
+    disc = rng.random(n) < np.where(listener, d_listener, d_other)
     d0 = rng.integers(0, span, n)
     irate = _lognormal(rng, p.interest_rate_median, p.interest_rate_sigma, n)
     days_left = (span - d0) / DAY_MS
@@ -370,16 +329,25 @@ def simulate_users(
         d0[iu],
         d0[iu] + (rng.random(len(iu)) * (span - d0[iu])).astype(np.int64),
     )
-    ii = cat.ab_pools.draw(
-        rng, pick_lang(iu), _topics_for(rng, theta, iu, p.explore_share)
-    )
+
+    def by_taste(who: np.ndarray) -> np.ndarray:
+        return cat.ab_pools.draw(
+            rng,
+            pick_lang(who),
+            _topics_for(rng, users.theta_ab, who, p.explore_share),
+            users.taste_ab[who],
+            p.taste_strength,
+        )
+
+    ii = by_taste(iu)
+    can_link = np.isin(iu, np.fromiter(user_links, np.int64, len(user_links)))
+    via = np.flatnonzero(can_link & (rng.random(len(iu)) < p.link_strength))
+    ii[via] = _linked_choice(rng, iu[via], user_links, books_of)
     for _ in range(4):  # redraw items not yet released at interest time
         bad = np.flatnonzero(cat.ab_release[ii] > it)
         if not len(bad):
             break
-        ii[bad] = cat.ab_pools.draw(
-            rng, pick_lang(iu[bad]), _topics_for(rng, theta, iu[bad], p.explore_share)
-        )
+        ii[bad] = by_taste(iu[bad])
     ok = cat.ab_release[ii] <= it
     iu, ii, it = iu[ok], ii[ok], it[ok]
     keep = _dedupe(iu, ii, it)
@@ -400,22 +368,27 @@ def simulate_users(
     pv_ts = it + rng.integers(0, HOUR_MS, m)
     f_ts = it + rng.integers(0, 3 * HOUR_MS, m)
     ip_ts = it + rng.integers(HOUR_MS, 4 * HOUR_MS, m)
-    s_start = (
-        it
-        + 4 * HOUR_MS
-        + (rng.exponential(p.stream_delay_days, m) * DAY_MS).astype(np.int64)
-    )
+    s_start = it + 4 * HOUR_MS + _delay(rng, p.stream_delay_days, m)
+
+    # A declined interest comes back (a preview) with a small probability. ---------
+    back = np.flatnonzero(~streamed & (rng.random(m) < p.revisit_prob))
+    rv_ts = it[back] + 4 * HOUR_MS + _delay(rng, p.revisit_delay_days, len(back))
+    rv_logit = p.stream_base_logit + ueff[iu[back]] + np.log1p(p.preview_lift)
+    rv_streamed = rng.random(len(back)) < 1.0 / (1.0 + np.exp(-rv_logit))
+    rv_start = rv_ts + 4 * HOUR_MS + _delay(rng, p.stream_delay_days, len(back))
+
     binge = _lognormal(rng, 1.0, p.binge_sigma, n)
-    mean_sess = 1.0 + (p.sessions_max - 1.0) * cat.ab_quality[ii] ** p.completion_power
-    mean_sess = 1.0 + (mean_sess - 1.0) * binge[iu]
-    n_sess = np.where(streamed, rng.geometric(1.0 / mean_sess), 0)
-    su2 = np.repeat(np.arange(m), n_sess)
-    gaps = (rng.exponential(1.0, len(su2)) * DAY_MS).astype(np.int64)
-    gaps[_group_pos(n_sess) == 0] = 0
-    cum = np.cumsum(gaps)
-    s_ts = s_start[su2] + cum - cum[np.repeat(np.cumsum(n_sess) - n_sess, n_sess)]
-    s_dur = _lognormal(rng, p.audiobook_minutes_median * 60_000, 0.5, len(su2))
-    s_dur *= _lognormal(rng, 1.0, p.user_minutes_sigma, n)[iu[su2]]
+    minutes = _lognormal(rng, 1.0, p.user_minutes_sigma, n)
+    s_user, s_item, s_ts, s_dur = _sessions(
+        rng,
+        p,
+        cat,
+        np.concatenate([s_start[streamed], rv_start[rv_streamed]]),
+        np.concatenate([iu[streamed], iu[back][rv_streamed]]),
+        np.concatenate([ii[streamed], ii[back][rv_streamed]]),
+        binge,
+        minutes,
+    )
 
     parts = [
         (pu, p_item, p_ts, _STREAM, p_dur),
@@ -423,8 +396,46 @@ def simulate_users(
         (iu[pv], ii[pv], pv_ts[pv], _PREVIEW, None),
         (iu[f], ii[f], f_ts[f], _FOLLOW, None),
         (iu[ip], ii[ip], ip_ts[ip], _INTENT, None),
-        (iu[su2], ii[su2], s_ts, _STREAM, s_dur),
+        (iu[back], ii[back], rv_ts, _PREVIEW, None),
+        (s_user, s_item, s_ts, _STREAM, s_dur),
     ]
+    ev = _event_rows(rng, parts, first, plat_u)
+    ev = ev[ev["ts"] < span]
+    interests = {
+        "user": iu + first,
+        "item": ii,
+        "ts": it,
+        "follow": f,
+        "preview": pv,
+        "intent_to_pay": ip,
+        "streamed": streamed,
+    }
+    truth = {
+        "theta_ab": users.theta_ab.astype(np.float32),
+        "taste_ab": users.taste_ab.astype(np.float32),
+        "lang": users.lang.astype(np.int8),
+        "logit_effect": ueff.astype(np.float32),
+        "interest_rate": irate.astype(np.float32),
+        "discovered": disc,
+        "discover_ms": d0,
+        "show_user": (su + first).astype(np.int64),
+        "show_item": (si - n_ab).astype(np.int64),
+        "show_weight": sw.astype(np.float32),
+    }
+    return ChunkResult(users, ev, interests, truth)
+
+
+def _delay(rng: np.random.Generator, mean_days: float, n: int) -> np.ndarray:
+    return (rng.exponential(mean_days, n) * DAY_MS).astype(np.int64)
+
+
+def _event_rows(
+    rng: np.random.Generator,
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None]],
+    first: int,
+    plat_u: np.ndarray,
+) -> np.ndarray:
+    """Compact event rows (EVENT_DTYPE) with version-4 ids and platforms."""
     total = sum(len(x[0]) for x in parts)
     ev = np.empty(total, EVENT_DTYPE)
     pos = 0
@@ -445,14 +456,4 @@ def simulate_users(
     lo = rng.integers(0, top, total, dtype=np.uint64, endpoint=True)
     ev["hi"] = (hi & ~np.uint64(0xF000)) | np.uint64(0x4000)
     ev["lo"] = (lo & np.uint64(0x3FFF_FFFF_FFFF_FFFF)) | np.uint64(1 << 63)
-    ev = ev[ev["ts"] < span]
-    interests = {
-        "user": iu + first,
-        "item": ii,
-        "ts": it,
-        "follow": f,
-        "preview": pv,
-        "intent_to_pay": ip,
-        "streamed": streamed,
-    }
-    return ChunkResult(users, ev, interests)
+    return ev

@@ -28,6 +28,17 @@ def small(
     return man, fmt.read_events(out), fmt.read_catalogue(out)
 
 
+@pytest.fixture(scope="module")
+def small_crowd(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[fmt.WorldManifest, pd.DataFrame, pd.DataFrame, Path]:
+    """small's catalogue and parameters with 10,000 users: power for pair statistics
+    that small's few hundred audiobook users cannot give (audiobooks are sparse)."""
+    out = tmp_path_factory.mktemp("small_crowd")
+    man = generate_world("small", SEED, out, {"n_users": 10_000}, progress=False)
+    return man, fmt.read_events(out), fmt.read_catalogue(out), out
+
+
 # Hand-built checks of the statistics themselves ------------------------------------
 
 
@@ -96,16 +107,22 @@ def test_premise1_consumption_is_concentrated(small: tuple) -> None:
     assert n_users[names.PODCAST] > 1.5 * n_users[names.AUDIOBOOK]
 
 
-def test_premise2_podcasts_come_first_and_predict_taste(small: tuple) -> None:
-    _, ev, cat = small
+def test_premise2_podcasts_come_first(small: tuple) -> None:
+    _, ev, _ = small
     assert P.share_podcast_before_first_audiobook(ev) >= 0.7
+
+
+def test_premise2_shared_audiobook_means_similar_podcast_taste(
+    small_crowd: tuple,
+) -> None:
+    _, ev, cat, _ = small_crowd
     rng = np.random.default_rng(0)
     taste = P.user_taste(ev, cat, names.PODCAST)
     ab = P.user_item_pairs(ev, names.AUDIOBOOK)
     ab = ab[ab[names.USER_ID].isin(taste.index)]
     shared = P.sample_shared_pairs(ab, names.USER_ID, names.ITEM_ID, 4000, rng)
     rand = P.sample_random_pairs(taste.index, 4000, rng)
-    assert P.mean_pair_cosine(taste, shared) > P.mean_pair_cosine(taste, rand) + 0.05
+    assert P.mean_pair_cosine(taste, shared) > P.mean_pair_cosine(taste, rand) + 0.015
 
 
 def _premise3(vectors: pd.DataFrame, ev: pd.DataFrame) -> tuple[float, float, float]:
@@ -135,7 +152,7 @@ def test_premise3_text_follows_colistening_tfidf(small: tuple) -> None:
     text = _audiobook_text(cat)
     x = TfidfVectorizer(stop_words="english").fit_transform(text).toarray()
     co, apa, rand = _premise3(pd.DataFrame(x, index=text.index), ev)
-    assert co > rand + 0.03
+    assert co > rand + 0.015
     assert apa > rand + 0.005
 
 
@@ -150,13 +167,13 @@ def test_premise3_text_follows_colistening_sentence_model(small: tuple) -> None:
     model = st.SentenceTransformer(str(Path(gt.get_model_path())), device="cpu")
     emb = model.encode(text.tolist(), batch_size=64, normalize_embeddings=True)
     co, apa, rand = _premise3(pd.DataFrame(emb, index=text.index), ev)
-    assert co > rand + 0.03
+    assert co > rand + 0.015
     assert apa > rand + 0.005
 
 
-def test_premise4_weak_signals_raise_odds_observed(small: tuple) -> None:
+def test_premise4_weak_signals_raise_odds_observed(small_crowd: tuple) -> None:
     """From events alone: pairs that began with a weak signal, one joint regression."""
-    _, ev, _ = small
+    _, ev, _, _ = small_crowd
     pairs = P.weak_signal_pairs(ev)
     assert len(pairs) > 3000
     odds = P.signal_odds_ratios(pairs, joint=True)
@@ -191,3 +208,116 @@ def test_cold_and_warm_users_and_new_items(small: tuple) -> None:
     warm = P.warm_cold_users(ev, man.split_ms)
     assert warm.sum() >= 20 and (~warm).sum() >= 20
     assert P.holdout_new_item_share(ev, man.split_ms) > 0.0
+
+
+# World v2 premises (issue 13): sparse audiobooks, item-level taste, links, music --
+
+
+def test_audiobooks_are_sparse_and_a_a_is_the_minority_relation(small: tuple) -> None:
+    man, ev, _ = small
+    s = ev[(ev.event_type == names.STREAM) & (ev.ts < man.split_ms)]
+    per_user = s.groupby([names.ITEM_TYPE, names.USER_ID])[names.ITEM_ID].nunique()
+    ab, pod = per_user[names.AUDIOBOOK], per_user[names.PODCAST]
+    assert ab.mean() <= 3.0  # a few audiobooks per 90 days
+    assert pod.mean() >= 2.5 * ab.mean()  # several times more distinct podcasts
+    rel = P.relation_edge_counts(s)
+    assert rel["aa"] < rel["ap"] < rel["pp"]
+
+
+def test_music_taste_says_little_about_audiobook_topic() -> None:
+    """Nearest topic direction of music taste vs the top audiobook topic (v1: 94%)."""
+    params = make_params("small")
+    proj = simulate.music_projection(params, SEED)
+    users = simulate.draw_users(np.random.default_rng(0), params, proj, 5000)
+    dirs = proj / np.linalg.norm(proj, axis=1, keepdims=True)
+    guess = np.argmax(users.music @ dirs.T, axis=1)
+    assert (guess == users.theta_ab.argmax(axis=1)).mean() < 0.3
+
+
+def test_item_level_taste_makes_same_topic_books_not_interchangeable(
+    small_crowd: tuple,
+) -> None:
+    """A user's streamed audiobooks have higher latent affinity (taste · offset) for
+    them than other books of the same topic: within a topic, books are not
+    interchangeable, and only co-consumption reveals which users like which."""
+    params = make_params("small")
+    cat = simulate.build_catalogue(params, SEED)
+    _, ev, catalogue, world = small_crowd
+    taste = np.load(world / "oracle" / "users.npz")["taste_ab"]
+    ab = P.user_item_pairs(ev, names.AUDIOBOOK)
+    u = ab[names.USER_ID].str[1:].astype(int).to_numpy()
+    pos = pd.Series(np.arange(len(catalogue)), index=catalogue[names.ITEM_ID])
+    i = pos.loc[ab[names.ITEM_ID]].to_numpy()
+    off = cat.ab_arrays["offsets"]
+    chosen = (taste[u] * off[i]).sum(axis=1)
+    rng = np.random.default_rng(0)
+    other = np.array(
+        [rng.choice(np.flatnonzero(cat.ab_topic == cat.ab_topic[k])) for k in i]
+    )
+    random_same_topic = (taste[u] * off[other]).sum(axis=1)
+    assert len(i) > 2000
+    assert chosen.mean() > random_same_topic.mean() + 0.3
+
+
+def test_cross_domain_links_show_in_co_listening_not_in_text(
+    small_crowd: tuple,
+) -> None:
+    """Linked podcast–audiobook pairs are co-streamed far more than other pairs of the
+    same topic, while their text is no closer than theirs."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    params = make_params("small")
+    cat = simulate.build_catalogue(params, SEED)
+    _, ev, catalogue, _ = small_crowd
+    ids = catalogue[names.ITEM_ID].to_numpy()
+    n_ab = params.n_audiobooks
+    linked = np.flatnonzero(cat.link_podcast >= 0)
+    pod = cat.link_podcast[linked]
+    rng = np.random.default_rng(0)
+    other = rng.integers(0, params.n_podcasts, (len(linked), 200))
+    pod_lang = catalogue.language.to_numpy()[n_ab:]
+    ab_lang = catalogue.language.to_numpy()[:n_ab]
+    match = (cat.pod_topic[other] == cat.ab_topic[linked][:, None]) & (
+        pod_lang[other] == ab_lang[linked][:, None]
+    )
+    first = np.argmax(match, axis=1)
+    keep = match[np.arange(len(linked)), first]
+    ctrl = other[np.arange(len(linked)), first]
+    s = P.user_item_pairs(ev, names.AUDIOBOOK)
+    p = P.user_item_pairs(ev, names.PODCAST)
+    both = set(
+        map(
+            tuple,
+            s.merge(p, on=names.USER_ID)[
+                [f"{names.ITEM_ID}_x", f"{names.ITEM_ID}_y"]
+            ].to_numpy(),
+        )
+    )
+
+    def co_rate(a: np.ndarray, q: np.ndarray) -> float:
+        return float(
+            np.mean(
+                [(ids[i], ids[n_ab + j]) in both for i, j in zip(a, q, strict=True)]
+            )
+        )
+
+    assert co_rate(linked, pod) > 3 * co_rate(linked[keep], ctrl[keep])
+    text = (catalogue.title + ". " + catalogue.description).to_numpy()
+    x = TfidfVectorizer(stop_words="english").fit_transform(text)
+
+    def cos(a: np.ndarray, q: np.ndarray) -> float:
+        return float(x[a].multiply(x[n_ab + q]).sum(axis=1).mean())
+
+    same = cat.pod_topic[pod] == cat.ab_topic[linked]
+    assert cos(linked[same], pod[same]) < cos(linked[keep], ctrl[keep]) + 0.02
+
+
+def test_declined_interests_sometimes_come_back(small: tuple) -> None:
+    """Some audiobook gets a preview weeks after a user's first signal on it."""
+    _, ev, _ = small
+    ab = ev[
+        (ev.item_type == names.AUDIOBOOK) & ev.event_type.isin(list(names.WEAK_SIGNALS))
+    ]
+    span = ab.groupby([names.USER_ID, names.ITEM_ID])[names.TS].agg(["min", "max"])
+    late = (span["max"] - span["min"]) > 7 * 86_400_000
+    assert 0 < late.mean() < 0.2
