@@ -43,35 +43,102 @@ class IdMaps:
         return {item: i for i, item in enumerate(self.ids[node_type])}
 
 
-def time_holdout_mask(times: np.ndarray, val_frac: float) -> np.ndarray:
-    """True for the round(val_frac * n) most recent entries (ties: later position wins)."""
+def count_stratum(n_users: np.ndarray) -> np.ndarray:
+    """floor(log2(n_users)): strata 1 | 2-3 | 4-7 | ... users per edge (0 or less: 0)."""
+    n = np.maximum(np.asarray(n_users, dtype=np.int64), 1)
+    return np.floor(np.log2(n)).astype(np.int64)
+
+
+def time_holdout_mask(
+    times: np.ndarray, val_frac: float, strata: np.ndarray | None = None
+) -> np.ndarray:
+    """True for the round(val_frac * n) newest entries, taken stratum by stratum.
+
+    Each entry is scored by its mid-rank by time within its stratum, (rank + 0.5) / size
+    (1 = the newest); the highest scores are held out (ties: newer, then later position),
+    so each stratum gives about val_frac of its own entries. No strata: one stratum, so
+    this is plainly the newest round(val_frac * n).
+    """
+    times = np.asarray(times)
     n = len(times)
     n_val = int(round(val_frac * n))
     mask = np.zeros(n, dtype=bool)
-    if n_val:
-        order = np.lexsort((np.arange(n), np.asarray(times)))
-        mask[order[n - n_val :]] = True
+    if not n_val:
+        return mask
+    strata = np.zeros(n, np.int64) if strata is None else np.asarray(strata)
+    _, group, sizes = np.unique(strata, return_inverse=True, return_counts=True)
+    group = group.ravel()
+    by_time = np.lexsort((np.arange(n), times, group))  # stratum, time, position
+    starts = np.cumsum(sizes) - sizes
+    rank = np.arange(n) - starts[group[by_time]]  # 0 = oldest in its stratum
+    score = np.empty(n)
+    score[by_time] = (rank + 0.5) / sizes[group[by_time]]
+    order = np.lexsort((np.arange(n), times, score))
+    mask[order[n - n_val :]] = True
+    return mask
+
+
+def relation_holdout_mask(
+    relations: np.ndarray,
+    first_ms: np.ndarray,
+    n_users: np.ndarray,
+    val_frac: float,
+) -> np.ndarray:
+    """Validation edges: per relation, the val_frac formed last, in every count stratum.
+
+    Why this rule (the paper says only "10% of training edges"; our guide says split by
+    time): the newest 10% by *last* co-listen over all relations picks busy pairs (2.31
+    vs 1.32 users per edge on `small`, 1.2% pp). By *first* co-listen alone it picks
+    pairs seen once (1.02 vs 1.46 users per edge: a pair with more users has more
+    chances of an early co-listen). So each relation holds out val_frac of its own edges
+    (aa, ap, pp each represented), and within a relation each users-per-edge stratum
+    (count_stratum) holds out its newest-formed edges by first_colisten_ms: still a time
+    rule, with the train count mix (1.40 vs 1.42 users per edge on `small`).
+    """
+    relations = np.asarray(relations)
+    mask = np.zeros(len(relations), dtype=bool)
+    strata = count_stratum(n_users)
+    for rel in np.unique(relations):
+        rows = np.flatnonzero(relations == rel)
+        mask[rows] = time_holdout_mask(
+            np.asarray(first_ms)[rows], val_frac, strata[rows]
+        )
     return mask
 
 
 def split_edges_by_time(
     edges: pd.DataFrame, val_frac: float = 0.1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, validation): validation = the val_frac most recent edges by last_colisten_ms."""
+    """(train, validation) edge frames by relation_holdout_mask (rows in pair_id order)."""
     ordered = edges.sort_values([names.PAIR_ID]).reset_index(drop=True)
-    mask = time_holdout_mask(ordered["last_colisten_ms"].to_numpy(), val_frac)
+    mask = relation_holdout_mask(
+        ordered["relation"].to_numpy(),
+        ordered["first_colisten_ms"].to_numpy(),
+        ordered["n_users"].to_numpy(),
+        val_frac,
+    )
     return ordered[~mask].reset_index(drop=True), ordered[mask].reset_index(drop=True)
+
+
+TIME_COLS = ("last_colisten_ms", "first_colisten_ms", "n_users")
+"""Edge columns kept on each supervised edge (as edge_label_time / _first_time / _count)."""
+LABEL_ATTRS = ("edge_label_first_time", "edge_label_count")
+LabelAttrs = dict[str, torch.Tensor]
+"""Per supervised edge: edge_label_time (last co-listen), edge_label_first_time, and
+edge_label_count (users per edge); the split reads the last two when present."""
 
 
 def assemble(
     x_dict: dict[str, torch.Tensor],
     label_edges: dict[EdgeType, torch.Tensor],
     label_times: dict[EdgeType, torch.Tensor],
+    label_attrs: dict[EdgeType, LabelAttrs] | None = None,
 ) -> HeteroData:
     """HeteroData with features, supervised edges and their message-passing directions.
 
     Same-type relations get both directions under one edge type; a bipartite relation
-    (s, r, d) gets its reverse (d, REVERSE_REL[r], s).
+    (s, r, d) gets its reverse (d, REVERSE_REL[r], s). label_attrs: more per-label-edge
+    tensors (edge_label_first_time, edge_label_count), stored under their names.
     """
     data = HeteroData()
     for nt, x in x_dict.items():
@@ -80,6 +147,8 @@ def assemble(
         src, rel, dst = et
         data[et].edge_label_index = index
         data[et].edge_label_time = label_times[et]
+        for key, value in (label_attrs or {}).get(et, {}).items():
+            data[et][key] = value
         if src == dst:
             data[et].edge_index = torch.cat([index, index.flip(0)], dim=1)
         else:
@@ -114,18 +183,22 @@ def build_hetero_data(
     kept = kept.sort_values(names.PAIR_ID)
     label_edges: dict[EdgeType, torch.Tensor] = {}
     label_times: dict[EdgeType, torch.Tensor] = {}
+    label_attrs: dict[EdgeType, LabelAttrs] = {}
     for rel in relations:
         et = LABEL_EDGE_TYPES[rel]
         part = kept[kept["relation"] == rel]
         src = part["src_item"].map(maps.index(et[0]))
         dst = part["dst_item"].map(maps.index(et[2]))
-        ok = src.notna() & dst.notna()  # endpoints without content as of the cut-off
+        ok = (src.notna() & dst.notna()).to_numpy()  # endpoints without content: drop
         index = np.stack([src[ok].to_numpy(np.int64), dst[ok].to_numpy(np.int64)])
         label_edges[et] = torch.as_tensor(index.reshape(2, -1))
-        label_times[et] = torch.as_tensor(
-            part["last_colisten_ms"][ok].to_numpy(np.int64)
-        )
-    return assemble(x_dict, label_edges, label_times), maps
+        cols = {c: torch.as_tensor(part[c].to_numpy(np.int64)[ok]) for c in TIME_COLS}
+        label_times[et] = cols["last_colisten_ms"]
+        label_attrs[et] = {
+            "edge_label_first_time": cols["first_colisten_ms"],
+            "edge_label_count": cols["n_users"],
+        }
+    return assemble(x_dict, label_edges, label_times, label_attrs), maps
 
 
 def label_edge_types(data: HeteroData) -> list[EdgeType]:
@@ -138,20 +211,21 @@ def split_hetero_by_time(
 ) -> tuple[HeteroData, dict[EdgeType, torch.Tensor]]:
     """(training graph without the held-out edges, held-out label edges per type).
 
-    The val_frac most recent supervised edges, over all relations together, are held out
-    of both supervision and message passing.
+    Per supervised edge type, val_frac of its own edges are held out of both supervision
+    and message passing: the newest-formed by edge_label_first_time within each
+    edge_label_count stratum (relation_holdout_mask says why). A graph without those
+    attributes (the user graph's counts) falls back to edge_label_time, one stratum.
     """
-    types = label_edge_types(data)
-    times = np.concatenate([data[et].edge_label_time.numpy() for et in types] or [[]])
-    mask = torch.as_tensor(time_holdout_mask(times, val_frac))
-    train_edges, train_times, val_edges = {}, {}, {}
-    start = 0
-    for et in types:
-        n = data[et].edge_label_index.size(1)
-        held = mask[start : start + n]
-        start += n
-        train_edges[et] = data[et].edge_label_index[:, ~held]
-        train_times[et] = data[et].edge_label_time[~held]
-        val_edges[et] = data[et].edge_label_index[:, held]
+    train_edges, train_times, train_attrs, val_edges = {}, {}, {}, {}
+    for et in label_edge_types(data):
+        store = data[et]
+        first = store.get("edge_label_first_time", store.edge_label_time).numpy()
+        count = store.get("edge_label_count")
+        strata = count_stratum(count.numpy()) if count is not None else None
+        held = torch.as_tensor(time_holdout_mask(first, val_frac, strata))
+        train_edges[et] = store.edge_label_index[:, ~held]
+        train_times[et] = store.edge_label_time[~held]
+        train_attrs[et] = {k: store[k][~held] for k in LABEL_ATTRS if k in store}
+        val_edges[et] = store.edge_label_index[:, held]
     x_dict = {nt: data[nt].x for nt in data.node_types}
-    return assemble(x_dict, train_edges, train_times), val_edges
+    return assemble(x_dict, train_edges, train_times, train_attrs), val_edges

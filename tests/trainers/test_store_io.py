@@ -93,6 +93,7 @@ def test_run_hgnn_end_to_end(
     assert registry.latest_version("hgnn", tmp_path) == version
     ckpt = registry.load_latest("hgnn", tmp_path)
     assert ckpt.metadata["cutoff_ms"] == times[-1]
+    assert ckpt.metadata["inference"]["mode"] in ("full", "sampled")
     assert ckpt.config["max_epochs"] == 2
     part = cfg.data_dir / "offline" / ITEM_HGNN_EMBEDDING / f"hgnn-{version}.parquet"
     rows = pd.read_parquet(part)

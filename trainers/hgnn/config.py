@@ -9,6 +9,7 @@ import torch
 
 from colisten import names
 
+Inference = Literal["auto", "full", "sampled"]
 Ablation = Literal["none", "no_balanced", "no_pp", "no_aa", "aa_only", "pp_only"]
 ABLATIONS: dict[str, tuple[str, ...]] = {
     "none": names.RELATIONS,
@@ -50,6 +51,12 @@ class HGNNConfig:
     num_threads: int | None = None
     infer_edge_chunk: int = 2_000_000
     """Edges aggregated at once during full-graph inference (bounds memory)."""
+    inference: Inference = "auto"
+    """full: max over every neighbour; sampled: mean of inference_draws embeddings with
+    the training fan-outs, re-normalised; auto: whichever has the higher mean validation
+    AUC over relations after training (recorded in the checkpoint metadata)."""
+    inference_draws: int = 8
+    """Sampled draws averaged per item by sampled inference."""
 
     def __post_init__(self) -> None:
         if self.ablation not in ABLATIONS:
@@ -58,6 +65,10 @@ class HGNNConfig:
             )
         if len(self.fanouts) != self.num_layers:
             raise ValueError("fanouts needs one entry per layer")
+        if self.inference not in ("auto", "full", "sampled"):
+            raise ValueError(f"unknown inference {self.inference!r}")
+        if self.inference_draws < 1:
+            raise ValueError("inference_draws must be >= 1")
         if self.device not in ("cpu", "cuda", "auto") and not self.device.startswith(
             "cuda:"
         ):

@@ -6,13 +6,15 @@ carry the b of the paper) is applied exactly once per node, whatever the number 
 relations. Because every message is a ReLU output (>= 0), a node with no neighbours in
 a relation aggregates to 0, which is also what PyG's max aggregation returns for it.
 
-In training the max is taken without autograd (edges sorted by target, torch-scatter's
+The max is found without autograd (edges sorted by target, torch-scatter's
 `segment_max_csr`), and only the winning source rows are gathered with it: the backward
 then touches one row per (target, feature), not every edge. PyG's CPU path instead
 scatters every edge's message and splits gradients among ties in several passes over
 the edges; on a training batch that was over half of a step. Values are identical; a
 tie's gradient goes to one of the tied sources (ties are between ReLU zeros, whose
-gradient the ReLU stops anyway).
+gradient the ReLU stops anyway). Inference uses the same segment max, in edge chunks:
+2.5x faster than torch-scatter's `scatter_max` on 1.1M edges x 128 features here,
+which matters now that inference may average several sampled draws.
 
 In training only a few nodes' final states are used (a batch's seeds), so a layer can
 be given `need`, a mask per node type: it then computes only those rows (others are 0),
@@ -24,8 +26,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import MessagePassing
-from torch_scatter import scatter_max, segment_max_csr
+from torch_scatter import segment_max_csr
 
 EdgeType = tuple[str, str, str]
 
@@ -48,11 +49,11 @@ def max_of_winners(msg: Tensor, edge_index: Tensor, num_dst: int) -> Tensor:
     return padded.gather(0, winners)
 
 
-class RelationMaxPool(MessagePassing):
+class RelationMaxPool(nn.Module):
     """agg_r: element-wise max over neighbours of relu(W_r h + b); 0 without neighbours."""
 
     def __init__(self, in_dim: int, out_dim: int) -> None:
-        super().__init__(aggr="max", flow="source_to_target")
+        super().__init__()
         self.lin = nn.Linear(in_dim, out_dim, bias=True)
 
     def forward(
@@ -64,26 +65,13 @@ class RelationMaxPool(MessagePassing):
     ) -> Tensor:
         """Aggregate into num_dst target nodes; edge_chunk bounds memory (same result)."""
         msg = torch.relu(self.lin(x_src))  # per source node, not per edge
-        if msg.requires_grad:
+        if msg.requires_grad or edge_chunk is None or edge_index.size(1) <= edge_chunk:
             return max_of_winners(msg, edge_index, num_dst)
-        if edge_chunk is None or edge_index.size(1) <= edge_chunk:
-            return self.propagate(edge_index, x=msg, size=(msg.size(0), num_dst))
         out = msg.new_zeros(num_dst, msg.size(1))
         for start in range(0, edge_index.size(1), edge_chunk):
             part = edge_index[:, start : start + edge_chunk]
-            part_out = self.propagate(part, x=msg, size=(msg.size(0), num_dst))
-            out = torch.maximum(out, part_out)  # exact: empty rows are 0, messages >= 0
+            out = torch.maximum(out, max_of_winners(msg, part, num_dst))  # exact: >= 0
         return out
-
-    def message(self, x_j: Tensor) -> Tensor:
-        """The neighbour's transformed state, unchanged."""
-        return x_j
-
-    def aggregate(
-        self, inputs: Tensor, index: Tensor, ptr: Tensor | None, dim_size: int
-    ) -> Tensor:
-        """Element-wise max per target (0 where none); the gradient goes to the argmax."""
-        return scatter_max(inputs, index, dim=0, dim_size=dim_size)[0]
 
 
 class HeteroSageLayer(nn.Module):
@@ -131,14 +119,20 @@ class HeteroSageLayer(nn.Module):
         edge_index_dict: dict[EdgeType, Tensor],
         edge_chunk: int | None = None,
         need: dict[str, Tensor] | None = None,
+        sources: dict[str, Tensor] | None = None,
     ) -> dict[str, Tensor]:
-        """New states for every node type in x_dict; with need, only its rows (others 0)."""
+        """New states for every node type in x_dict; with need, only its rows (others 0).
+
+        sources: the states messages are computed from (default x_dict, the self term's
+        states); sampled inference passes the states of the next hop's neighbourhoods.
+        """
+        src_dict = x_dict if sources is None else sources
         out = {nt: self._self_term(nt, x, need) for nt, x in x_dict.items()}
         for et, edge_index in edge_index_dict.items():
             src, rel, dst = et
-            if rel not in self.rel or src not in x_dict or dst not in x_dict:
+            if rel not in self.rel or src not in src_dict or dst not in x_dict:
                 continue
-            x_src = x_dict[src]
+            x_src = src_dict[src]
             if need is not None:  # only edges into needed rows, only their sources
                 edge_index = edge_index[:, need[dst][edge_index[1]]]
                 used, local = torch.unique(edge_index[0], return_inverse=True)

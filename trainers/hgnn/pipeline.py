@@ -13,7 +13,7 @@ from colisten import names
 from trainers import registry
 from trainers.graph import build_hetero_data, load_graph_inputs, load_item_content
 from trainers.hgnn.config import HGNNConfig
-from trainers.hgnn.infer import embeddings_frame, infer_embeddings
+from trainers.hgnn.infer import embed, embeddings_frame
 from trainers.hgnn.train import TrainResult, train_hgnn
 
 if TYPE_CHECKING:
@@ -38,15 +38,22 @@ def hgnn_rows(emb: pd.DataFrame, version: str, cutoff_ms: int) -> pd.DataFrame:
 
 
 def checkpoint_metadata(result: TrainResult, cutoff_ms: int) -> dict[str, Any]:
-    """JSON-compatible metadata: cut-off, metrics, graph stats, architecture."""
+    """JSON-compatible metadata: cut-off, metrics, graph stats, architecture, inference.
+
+    best_val_by_relation: the kept epoch's validation loss and AUC per relation;
+    inference: the mode items were embedded with and the validation AUCs that chose it.
+    """
+    best = next((h for h in result.history if h["epoch"] == result.best_epoch), {})
     return {
         "cutoff_ms": int(cutoff_ms),
         "arch": result.arch.to_json(),
         "best_epoch": result.best_epoch,
         "best_val_loss": result.best_val_loss,
+        "best_val_by_relation": best.get("val_by_relation", {}),
         "epochs_run": len(result.history),
         "history": result.history,
         "graph": result.stats,
+        "inference": result.inference.to_json() if result.inference else None,
     }
 
 
@@ -87,8 +94,8 @@ def run_hgnn(
             f"(run `colisten train content`), e.g. {missing[:3]}"
         )
     full, maps = build_hetero_data(inputs.edges, content, cfg.min_count, cfg.relations)
-    z = infer_embeddings(result.model, full, cfg.torch_device(), cfg.infer_edge_chunk)
-    emb = embeddings_frame(z, maps)
+    mode = result.inference.mode if result.inference else "full"
+    emb = embeddings_frame(embed(result.model, full, cfg, mode), maps)
 
     state = result.model.state_dict()
     version = registry.make_version(state)
@@ -100,5 +107,5 @@ def run_hgnn(
     store.write_to_online_store(ITEM_HGNN_EMBEDDING, rows)
     meta = checkpoint_metadata(result, cutoff_ms) | {"items_embedded": len(rows)}
     registry.save_checkpoint(KIND, state, cfg.to_json(), meta, models_dir, version)
-    log.info("hgnn %s: %d items embedded", version, len(rows))
+    log.info("hgnn %s: %d items embedded (%s inference)", version, len(rows), mode)
     return version

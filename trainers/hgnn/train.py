@@ -1,4 +1,4 @@
-"""train_hgnn: sampled mini-batch training with the margin loss and early stopping."""
+"""train_hgnn: sampled mini-batch training, margin loss, early stopping per relation."""
 
 from __future__ import annotations
 
@@ -21,18 +21,30 @@ from trainers.hgnn.config import HGNNConfig
 from trainers.hgnn.loss import margin_loss
 from trainers.hgnn.model import HGNN, HGNNArch
 from trainers.hgnn.sampler import BalancedLinkSampler
+from trainers.hgnn.validate import (
+    InferenceChoice,
+    auc_counts,
+    choose_inference,
+    mean_over_relations,
+)
 
 
 @dataclass
 class TrainResult:
-    """The best model (weights loaded), its architecture, and what happened."""
+    """The best model (weights loaded), its architecture, and what happened.
+
+    best_val_loss is the unweighted mean over relations of the validation margin loss;
+    each history row has val_by_relation: per relation, that loss and its AUC.
+    """
 
     model: HGNN
     arch: HGNNArch
-    history: list[dict[str, float]]
+    history: list[dict[str, Any]]
     best_epoch: int
     best_val_loss: float
     stats: dict[str, Any] = field(default_factory=dict)
+    inference: InferenceChoice | None = None
+    """How items are embedded after training (full / sampled) and the AUCs behind it."""
 
 
 def graph_stats(data: HeteroData) -> dict[str, Any]:
@@ -102,10 +114,10 @@ def _interleave(
         yield slots[i], next(iters[slots[i]])
 
 
-def batch_loss(
-    model: HGNN, batch: HeteroData, et: EdgeType, cfg: HGNNConfig, device: torch.device
-) -> tuple[Tensor, int]:
-    """Margin loss of one triplet batch of edge type et, and its number of positives."""
+def batch_embeddings(
+    model: HGNN, batch: HeteroData, et: EdgeType, device: torch.device
+) -> tuple[Tensor, Tensor, Tensor]:
+    """(anchor [B, d], positive [B, d], negatives [B, K, d]) of a triplet batch."""
     batch = batch.to(device)
     src, _, dst = et
     seeds = {
@@ -118,6 +130,14 @@ def batch_loss(
     anchor = z[src][batch[src].src_index]
     pos = z[dst][batch[dst].dst_pos_index]
     neg = z[dst][batch[dst].dst_neg_index]
+    return anchor, pos, neg
+
+
+def batch_loss(
+    model: HGNN, batch: HeteroData, et: EdgeType, cfg: HGNNConfig, device: torch.device
+) -> tuple[Tensor, int]:
+    """Margin loss of one triplet batch of edge type et, and its number of positives."""
+    anchor, pos, neg = batch_embeddings(model, batch, et, device)
     return margin_loss(anchor, pos, neg, cfg.margin), int(anchor.size(0))
 
 
@@ -129,24 +149,41 @@ def evaluate(
     cfg: HGNNConfig,
     device: torch.device,
     sampler: NeighborSampler | None = None,
-) -> float:
-    """Mean margin loss over edges; neighbourhoods and negatives fixed by cfg.seed."""
+) -> dict[str, dict[str, float]]:
+    """Per relation: mean margin loss and AUC; neighbourhoods, negatives fixed by seed.
+
+    Embeddings here are one sampled draw (as in training) against cfg.num_negatives
+    negatives per edge; validate.choose_inference scores the shipped embeddings.
+    """
     model.eval()
     sampler = sampler or neighbor_sampler(data, cfg)
-    total, count = 0.0, 0
+    out = {}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed + 2)
         for et, index in edges.items():
             if index.size(1) == 0:
                 continue
+            loss_sum, count, wins, pairs = 0.0, 0, 0.0, 0
             for batch in _loader(data, sampler, et, index, cfg, None):
-                loss, n = batch_loss(model, batch, et, cfg, device)
-                total, count = total + float(loss) * n, count + n
-    return total / max(count, 1)
+                anchor, pos, neg = batch_embeddings(model, batch, et, device)
+                loss = margin_loss(anchor, pos, neg, cfg.margin)
+                w, p = auc_counts(
+                    (anchor * pos).sum(-1), torch.einsum("bd,bkd->bk", anchor, neg)
+                )
+                n = int(anchor.size(0))
+                loss_sum, count = loss_sum + float(loss) * n, count + n
+                wins, pairs = wins + w, pairs + p
+            out[et[1]] = {"loss": loss_sum / count, "auc": wins / pairs}
+    return out
+
+
+def mean_val_loss(metrics: dict[str, dict[str, float]]) -> float:
+    """Early-stopping criterion: validation loss averaged over relations, unweighted."""
+    return mean_over_relations({rel: m["loss"] for rel, m in metrics.items()})
 
 
 def train_hgnn(data: HeteroData, cfg: HGNNConfig, progress: bool = True) -> TrainResult:
-    """Train on the oldest 1 - val_frac edges, early-stop on the newest; best weights kept."""
+    """Train, early-stop on held-out edges per relation, keep the best; pick inference."""
     threads = torch.get_num_threads()
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
@@ -238,12 +275,12 @@ def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
     model, train_data, val_edges = run.model, run.train_data, run.val_edges
     device, sampler, types = run.device, run.sampler, run.types
     has_val = any(v.size(1) > 0 for v in val_edges.values())
-    history: list[dict[str, float]] = []
-    initial = (
-        evaluate(model, train_data, val_edges, cfg, device, sampler)
-        if has_val
-        else float("nan")
-    )
+
+    def validate() -> dict[str, dict[str, float]]:
+        return evaluate(model, train_data, val_edges, cfg, device, sampler)
+
+    history: list[dict[str, Any]] = []
+    initial = validate() if has_val else {}
     best, best_epoch, best_state, bad = float("inf"), -1, None, 0
     bar = tqdm(range(cfg.max_epochs), desc="hgnn", disable=not progress, unit="epoch")
     for epoch in bar:
@@ -263,16 +300,14 @@ def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
             total, count = total + loss * n, count + n
         seconds = time.perf_counter() - t0
         train_loss = total / max(count, 1)
-        val_loss = (
-            evaluate(model, train_data, val_edges, cfg, device, sampler)
-            if has_val
-            else train_loss
-        )
+        by_rel = validate() if has_val else {}
+        val_loss = mean_val_loss(by_rel) if has_val else train_loss
         history.append(
             {
                 "epoch": epoch,
                 "train_loss": train_loss,
                 "val_loss": val_loss,
+                "val_by_relation": by_rel,
                 "seconds": seconds,
                 "positives": count,
             }
@@ -293,6 +328,8 @@ def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
             et[1]: int(train_data[et].edge_label_index.size(1)) for et in types
         },
         "val_edges": {et[1]: int(v.size(1)) for et, v in val_edges.items()},
-        "initial_val_loss": initial,
+        "initial_val_loss": mean_val_loss(initial) if has_val else float("nan"),
+        "initial_val_by_relation": initial,
     }
-    return TrainResult(model, model.arch, history, best_epoch, best, stats)
+    choice = choose_inference(model, train_data, val_edges, cfg)
+    return TrainResult(model, model.arch, history, best_epoch, best, stats, choice)

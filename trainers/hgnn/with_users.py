@@ -4,7 +4,8 @@ Users are nodes; edges join a user to every item they touched (streams and weak 
 in the 90 days before the cut-off, both directions (ua/au, up/pu). A user's features are
 the L2-normalised mean text embedding of those items (so the model stays inductive for
 users too). Training is link prediction on user->item edges with the same margin loss,
-balanced sampler and early stopping as the item graph.
+balanced sampler and early stopping as the item graph; validation holds out, per
+relation, the newest-formed user-item links (by first touch).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from torch_geometric.data import HeteroData
 from colisten import names
 from trainers.graph import EdgeType, assemble
 from trainers.hgnn.config import HGNNConfig
-from trainers.hgnn.infer import infer_embeddings
+from trainers.hgnn.infer import embed
 from trainers.hgnn.train import TrainResult, train_hgnn
 
 USER = "user"
@@ -50,9 +51,9 @@ def build_user_graph(
         (events[names.TS] < cutoff_ms) & (events[names.TS] > cutoff_ms - window_ms)
     ]
     ev = ev[ev[names.ITEM_ID].isin(set(content[names.ITEM_ID]))]
-    pairs = ev.groupby([names.USER_ID, names.ITEM_ID, names.ITEM_TYPE], as_index=False)[
-        names.TS
-    ].max()
+    pairs = ev.groupby(
+        [names.USER_ID, names.ITEM_ID, names.ITEM_TYPE], as_index=False
+    ).agg(first_ts=(names.TS, "min"), last_ts=(names.TS, "max"))
     ids = {USER: sorted(pairs[names.USER_ID].unique())}
     x_dict: dict[str, torch.Tensor] = {}
     emb_by_item: dict[str, np.ndarray] = {}
@@ -69,14 +70,16 @@ def build_user_graph(
     np.add.at(sums, user_idx, item_vecs)
     sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
     x_dict[USER] = torch.as_tensor(sums)
-    label_edges, label_times = {}, {}
+    label_edges, label_times, label_attrs = {}, {}, {}
     for nt, et in USER_EDGE_TYPES.items():
         part = pairs[pairs[names.ITEM_TYPE] == nt]
         src = part[names.USER_ID].map(index[USER]).to_numpy(np.int64)
         dst = part[names.ITEM_ID].map(index[nt]).to_numpy(np.int64)
         label_edges[et] = torch.as_tensor(np.stack([src, dst]).reshape(2, -1))
-        label_times[et] = torch.as_tensor(part[names.TS].to_numpy(np.int64))
-    return assemble(x_dict, label_edges, label_times), ids
+        label_times[et] = torch.as_tensor(part["last_ts"].to_numpy(np.int64))
+        first = torch.as_tensor(part["first_ts"].to_numpy(np.int64))
+        label_attrs[et] = {"edge_label_first_time": first}
+    return assemble(x_dict, label_edges, label_times, label_attrs), ids
 
 
 def train_with_users(
@@ -89,7 +92,8 @@ def train_with_users(
     """Train the tripartite baseline and embed every user and item in the graph."""
     data, ids = build_user_graph(events, content, cutoff_ms)
     result = train_hgnn(data, cfg, progress=progress)
-    z = infer_embeddings(result.model, data, cfg.torch_device(), cfg.infer_edge_chunk)
+    mode = result.inference.mode if result.inference else "full"
+    z = embed(result.model, data, cfg, mode)
     users = pd.DataFrame({names.USER_ID: ids[USER], "embedding": list(z[USER])})
     items = pd.concat(
         [

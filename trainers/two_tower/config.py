@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from colisten import names
+
+LossWeighting = Literal["inverse_frequency", "logq"]
 
 
 @dataclass(frozen=True)
@@ -21,8 +23,12 @@ class TwoTowerConfig:
     hidden: tuple[int, ...] = (512, 256, 128)
     temperature: float = 0.05
     """Softmax temperature over cosine similarities (outputs are unit vectors)."""
-    logq: bool = True
-    """logQ correction of in-batch negatives (subtract log item frequency from logits)."""
+    loss_weighting: LossWeighting = "inverse_frequency"
+    """inverse_frequency (the paper): each example weighted by 1 / (training count of its
+    item) ** inverse_frequency_power, weights averaging 1; logq: unweighted examples,
+    log item frequency subtracted from the logits (logQ correction). See loss.py."""
+    inverse_frequency_power: float = 1.0
+    """Exponent of the inverse frequency: 1 is the paper's 1/count; 0.5 a milder form."""
     lr: float = 1e-3
     batch_size: int = 128
     epochs: int = 10
@@ -36,6 +42,10 @@ class TwoTowerConfig:
             raise ValueError(f"unknown target_type {self.target_type!r}")
         if self.batch_size < 2 or self.epochs < 1 or self.temperature <= 0:
             raise ValueError("need batch_size >= 2, epochs >= 1, temperature > 0")
+        if self.loss_weighting not in ("inverse_frequency", "logq"):
+            raise ValueError(f"unknown loss_weighting {self.loss_weighting!r}")
+        if self.inverse_frequency_power < 0:
+            raise ValueError("inverse_frequency_power must be >= 0")
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-compatible dict."""
@@ -45,8 +55,12 @@ class TwoTowerConfig:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> TwoTowerConfig:
-        """Inverse of to_json."""
+        """Inverse of to_json (an old config's logq=True reads as loss_weighting=logq)."""
         raw = dict(raw)
+        if "logq" in raw:
+            if raw.pop("logq") is not True:
+                raise ValueError("logq=False (an unweighted loss) is no longer offered")
+            raw.setdefault("loss_weighting", "logq")
         if "hidden" in raw:
             raw["hidden"] = tuple(raw["hidden"])
         return cls(**raw)

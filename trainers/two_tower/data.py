@@ -161,8 +161,19 @@ class TrainingData:
     item_spec: ItemSpec
     log_q: np.ndarray
     """Per candidate item, log of its share of the training labels (floored)."""
+    example_weights: np.ndarray
+    """Per label, its inverse-frequency weight (average 1; see inverse_frequency_weights)."""
     feature_max_ms: int
     """Newest event time any training feature row holds (for leakage checks)."""
+
+
+def inverse_frequency_weights(
+    label_rows: np.ndarray, n_items: int, power: float = 1.0
+) -> np.ndarray:
+    """Per example, count(its item) ** -power over label_rows, scaled to average 1."""
+    counts = np.bincount(label_rows, minlength=n_items).astype(np.float64)
+    raw = np.power(np.maximum(counts[label_rows], 1.0), -power)
+    return (raw / raw.mean() if len(raw) else raw).astype(np.float32)
 
 
 def user_spec_for(
@@ -201,7 +212,7 @@ def build_training_data(
     cfg: TwoTowerConfig,
     cache: dict[tuple[str, int], list[dict[str, Any]]] | None = None,
 ) -> TrainingData:
-    """Point-in-time user rows per label, item inputs, vocabularies and logQ.
+    """Point-in-time user rows per label, item inputs, vocabularies, logQ and weights.
 
     cache (optional) keeps the rows per (target type, label count) across variants that
     share the labels (2T, 2T-HGNN and the ablations read the same user rows).
@@ -234,5 +245,8 @@ def build_training_data(
         user_spec=spec,
         item_spec=items.item_spec(item_rows, cfg.use_hgnn),
         log_q=log_q,
+        example_weights=inverse_frequency_weights(
+            label_rows, len(item_rows), cfg.inverse_frequency_power
+        ),
         feature_max_ms=_newest_feature_ms(rows),
     )

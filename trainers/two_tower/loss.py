@@ -1,4 +1,25 @@
-"""In-batch softmax loss with logQ correction and removal of accidental in-batch hits."""
+"""In-batch softmax loss: inverse-frequency example weights (the paper) or logQ correction.
+
+The paper's loss is E_{n in batch}[o_u·o_n − o_u·o_a] with in-batch negatives, each
+example weighted by the inverse frequency of its item. We keep its in-batch form but use
+the softmax cross-entropy log Σ_j exp(s_j / T) − s_a / T (s = u·a, unit vectors). Its
+first-order expansion in 1/T is log B + (mean_j s_j − s_a) / T: the paper's expectation
+(over the batch, positive included) is the high-temperature limit of this loss, which
+at T = 0.05 weighs the hardest negatives most instead of all of them equally.
+
+Two ways to treat popularity (TwoTowerConfig.loss_weighting):
+- inverse_frequency (default, the paper): example i's loss is multiplied by
+  w_i ∝ 1 / count(item_i) ** power over the training labels, normalised so the weights
+  average 1 over the training examples (data.inverse_frequency_weights); the batch loss
+  is mean_i(w_i · CE_i), so an epoch's sum is the weighted objective. With power 1
+  every item carries the same total weight whatever its popularity: popular items are
+  not over-used as positives (they still appear as in-batch negatives at their label
+  frequency), and an item seen once weighs N / K (N labels, K items with labels: the
+  mean labels per item). Power 0.5 is a milder form with a smaller spread.
+- logq: examples unweighted, logits[i, j] −= log q_j (q_j the item's share of the
+  labels), which removes the in-batch sampling bias against popular items (Yi et al.,
+  2019) rather than down-weighting them.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +32,15 @@ def in_batch_softmax_loss(
     users: tf.Tensor,
     items: tf.Tensor,
     item_ids: tf.Tensor,
-    log_q: tf.Tensor | None,
     temperature: float,
+    log_q: tf.Tensor | None = None,
+    weights: tf.Tensor | None = None,
 ) -> tf.Tensor:
-    """Mean softmax cross-entropy of each user's own item against the batch's items.
+    """Weighted mean softmax cross-entropy of each user's own item among the batch's.
 
-    logits[i, j] = u_i·a_j / T − log q_j (q_j: the training frequency of item j, so
-    popular items are not over-penalised as negatives); a column j ≠ i holding the same
-    item as row i's label is masked (an accidental hit is not a negative).
+    logits[i, j] = u_i·a_j / T (− log q_j when log_q is given); a column j ≠ i holding
+    the same item as row i's label is masked (an accidental hit is not a negative).
+    weights (per example, averaging 1 over the training set) multiply each row's loss.
     """
     logits = tf.matmul(users, items, transpose_b=True) / temperature
     if log_q is not None:
@@ -28,4 +50,6 @@ def in_batch_softmax_loss(
     logits = tf.where(tf.logical_and(same, tf.logical_not(eye)), MASKED, logits)
     labels = tf.range(tf.shape(item_ids)[0])
     loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    if weights is not None:
+        loss = loss * tf.cast(weights, loss.dtype)
     return tf.reduce_mean(loss)

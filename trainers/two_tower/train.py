@@ -1,4 +1,4 @@
-"""Train the two towers with in-batch softmax (logQ), Adam; deterministic for a seed."""
+"""Train the two towers with in-batch softmax (weighted or logQ), Adam; seeded."""
 
 from __future__ import annotations
 
@@ -70,17 +70,22 @@ def train_two_tower(
     opt = keras.optimizers.Adam(cfg.lr)
     variables = users.trainable_variables + items.trainable_variables
     log_q = tf.constant(data.log_q)
+    weighted = cfg.loss_weighting == "inverse_frequency"
 
-    def loss_of(u_in: dict, i_in: dict, ids: tf.Tensor, training: bool) -> tf.Tensor:
+    def loss_of(
+        u_in: dict, i_in: dict, ids: tf.Tensor, w: tf.Tensor, training: bool
+    ) -> tf.Tensor:
         u = users(u_in, training=training)
         a = items(i_in, training=training)
-        lq = tf.gather(log_q, ids) if cfg.logq else None
-        return in_batch_softmax_loss(u, a, ids, lq, cfg.temperature)
+        lq = None if weighted else tf.gather(log_q, ids)
+        return in_batch_softmax_loss(
+            u, a, ids, cfg.temperature, lq, w if weighted else None
+        )
 
     @tf.function(reduce_retracing=True)
-    def step(u_in: dict, i_in: dict, ids: tf.Tensor) -> tf.Tensor:
+    def step(u_in: dict, i_in: dict, ids: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
-            loss = loss_of(u_in, i_in, ids, True)
+            loss = loss_of(u_in, i_in, ids, w, True)
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
@@ -104,6 +109,7 @@ def train_two_tower(
                 _batch(data.user_inputs, idx),
                 _batch(item_inputs, ids),
                 tf.constant(ids),
+                tf.constant(data.example_weights[idx]),
             )
             losses.append(float(loss))
         result.history.append(
@@ -131,6 +137,7 @@ def _mean_loss(
             _batch(data.user_inputs, idx),
             _batch(item_inputs, ids),
             tf.constant(ids),
+            tf.constant(data.example_weights[idx]),
             False,
         )  # type: ignore[operator]
         losses.append(float(loss))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +13,8 @@ from torch_geometric.data import HeteroData
 from tests.trainers.conftest import TinyWorld
 from trainers.graph import IdMaps, build_hetero_data, label_edge_types
 from trainers.hgnn.config import ABLATIONS, HGNNConfig
-from trainers.hgnn.infer import embeddings_frame, infer_embeddings
+from trainers.hgnn.infer import embed, embeddings_frame, infer_embeddings
+from trainers.hgnn.pipeline import checkpoint_metadata
 from trainers.hgnn.train import TrainResult, train_hgnn
 
 SMALL = {"hidden_dim": 32, "out_dim": 32, "num_negatives": 3}
@@ -34,6 +38,47 @@ def test_training_lowers_validation_loss(trained: TrainResult) -> None:
     assert trained.best_val_loss < trained.stats["initial_val_loss"]
     assert trained.history[-1]["train_loss"] < trained.history[0]["train_loss"]
     assert trained.stats["val_edges"] and sum(trained.stats["val_edges"].values()) > 0
+
+
+def test_validation_is_reported_per_relation(trained: TrainResult) -> None:
+    assert set(trained.stats["val_edges"]) == {"aa", "ap", "pp"}
+    assert all(n > 0 for n in trained.stats["val_edges"].values())  # pp too
+    for row in trained.history:
+        by_rel = row["val_by_relation"]
+        assert set(by_rel) == {"aa", "ap", "pp"}
+        mean = sum(m["loss"] for m in by_rel.values()) / 3
+        assert row["val_loss"] == pytest.approx(mean)  # unweighted over relations
+        assert all(0.0 <= m["auc"] <= 1.0 for m in by_rel.values())
+    best = trained.history[trained.best_epoch]["val_by_relation"]
+    assert sum(m["auc"] for m in best.values()) / 3 > 0.5, best  # better than random
+
+
+def test_auto_inference_choice_is_recorded(trained: TrainResult) -> None:
+    choice = trained.inference
+    assert choice is not None and choice.requested == "auto"
+    assert set(choice.val_auc) == {"full", "sampled"}
+    for aucs in choice.val_auc.values():
+        assert set(aucs) == {"aa", "ap", "pp", "mean"}
+    means = {mode: aucs["mean"] for mode, aucs in choice.val_auc.items()}
+    assert choice.mode == max(means, key=lambda m: (means[m], m == "full"))
+    meta = checkpoint_metadata(trained, 123)
+    assert json.loads(json.dumps(meta))["inference"] == choice.to_json()
+    assert set(meta["best_val_by_relation"]) == {"aa", "ap", "pp"}
+
+
+def test_sampled_inference_is_seeded_and_unit_norm(
+    graph: Graph, trained: TrainResult
+) -> None:
+    data, _ = graph
+    cfg = HGNNConfig(max_epochs=6, **SMALL)
+    first, again = (embed(trained.model, data, cfg, "sampled") for _ in "ab")
+    other = embed(trained.model, data, replace(cfg, seed=1), "sampled")
+    for nt in first:
+        assert np.array_equal(first[nt], again[nt])
+        assert len(first[nt]) == data[nt].num_nodes  # isolated items too
+        norms = np.linalg.norm(first[nt], axis=1)
+        np.testing.assert_allclose(norms, 1.0, atol=1e-5)
+    assert not np.array_equal(first["audiobook"], other["audiobook"])
 
 
 def test_colistened_items_end_up_closer_than_random(
