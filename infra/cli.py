@@ -493,6 +493,13 @@ def evaluate_cmd(
         str | None,
         typer.Option(help="Comma list of Table 1 HGNN ablations (A,C,D,E,F)."),
     ] = None,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma list of training seeds (e.g. 0,1,2): every learned row is "
+            "trained once per seed; the report gives mean and spread. Default 0."
+        ),
+    ] = None,
 ) -> None:
     """The paper's offline evaluation on a world: every table, plots, metrics.json."""
     from colisten.world.format import MANIFEST_FILE
@@ -507,7 +514,15 @@ def evaluate_cmd(
         over["tt_epochs"] = tt_epochs
     if ablations is not None:
         over["ablations"] = tuple(a for a in ablations.split(",") if a)
-    cfg = EvalConfig.quick(**over) if quick else EvalConfig(**over)  # type: ignore[arg-type]
+    if seeds is not None:
+        try:
+            over["seeds"] = tuple(int(s) for s in seeds.split(",") if s.strip())
+        except ValueError as e:
+            raise _fail(f"--seeds wants comma-separated integers, got {seeds!r}") from e
+    try:
+        cfg = EvalConfig.quick(**over) if quick else EvalConfig(**over)  # type: ignore[arg-type]
+    except ValueError as e:
+        raise _fail(str(e)) from e
     res = run_evaluation(world, out, cfg)
     table = Table("method", "HR@10", "MRR", "Coverage", title="warm users")
     for name, m in res["tables"]["warm"].items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,14 @@ from trainers.evaluation.metrics import TOP_N, top_lists
 from trainers.evaluation.split import EvalSet
 
 PRIOR = 1e-6
+
+
+class RowScorer(Protocol):
+    """Anything that scores users (by position in the EvalSet) against every candidate."""
+
+    def scores(self, pos: Sequence[int]) -> np.ndarray:
+        """(len(pos), candidates) scores; larger ranks earlier."""
+        ...
 
 
 @dataclass
@@ -44,7 +52,7 @@ def prior_of(es: EvalSet) -> np.ndarray:
     return pop / pop.max() if len(pop) and pop.max() > 0 else np.zeros(len(pop))
 
 
-def rank_all(es: EvalSet, scorer: Scorer, chunk: int = 2000) -> np.ndarray:
+def rank_all(es: EvalSet, scorer: RowScorer, chunk: int = 2000) -> np.ndarray:
     """Top-100 lists of every test user (their earlier streams excluded)."""
     out = []
     for start in range(0, len(es.users), chunk):

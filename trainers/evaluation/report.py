@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
+
+from trainers.evaluation.report_paired import forest_plot, paired_md
 
 PAPER: dict[str, dict[str, tuple[float, float, float]]] = {
     "warm": {
@@ -43,6 +46,12 @@ TITLES = {
     "ablations": "Table 1: ablations, warm users",
     "podcasts": "Table 4: podcast recommendations, all test users",
 }
+SHORT = {
+    "warm": "warm users (Table 2)",
+    "cold": "cold users (Table 3)",
+    "ablations": "ablations, warm users (Table 1)",
+    "podcasts": "podcasts (Table 4)",
+}
 LABELS = {
     "2T-HGNN": "full 2T-HGNN",
     "A": "A) no balanced sampler",
@@ -51,6 +60,16 @@ LABELS = {
     "D": "D) no a-a edges",
     "E": "E) a-a only graph",
     "F": "F) p-p only graph",
+}
+REFERENCE_NOTES = {
+    "Genre × popularity": "Genre × popularity = the user's genre mix (touched audiobooks, "
+    "and podcasts translated by P(audiobook genre | podcast genre) from co-occurrence) "
+    "× 90-day popularity",
+    "Pending weak signals": "Pending weak signals = audiobooks followed, previewed or "
+    "intent-to-pay in the {days:g} days before the cut-off and not streamed, most "
+    "recent first, then Genre × popularity",
+    "Oracle": "Oracle = the generator's own chance of each stream (synthetic worlds "
+    "only; an estimate of the ceiling)",
 }
 
 
@@ -64,43 +83,91 @@ def _ci(ci: list[float] | tuple[float, float], pct: bool = False) -> str:
     return f"[{_fmt(ci[0], pct)}, {_fmt(ci[1], pct)}]"
 
 
-def table_md(key: str, rows: dict[str, Any]) -> str:
-    """One markdown table: ours (with 95% CI) beside the paper's numbers."""
-    head = (
-        "| method | users | HR@10 (ours) | 95% CI | paper | MRR (ours) | 95% CI | paper "
-        "| Coverage (ours) | 95% CI | paper |\n|---|---|---|---|---|---|---|---|---|---|---|"
-    )
+def _cells(m: dict[str, Any], p: tuple[float, float, float] | None) -> list[str]:
+    paper = [
+        (_fmt(x, pct) if p else "–")
+        for x, pct in zip(p or (0, 0, 0), (False, False, True), strict=True)
+    ]
+    return [
+        str(m["n_users"]),
+        _fmt(m["hr10"]),
+        _ci(m["hr10_ci"]),
+        paper[0],
+        _fmt(m["mrr"]),
+        _ci(m["mrr_ci"]),
+        paper[1],
+        _fmt(m["coverage"], True),
+        _ci(m["coverage_ci"], True),
+        paper[2],
+    ]
+
+
+def _seed_sd(m: dict[str, Any]) -> str:
+    if m.get("hr10_sd") is None:
+        return "–"
+    return f"±{_fmt(m['hr10_sd'])} / ±{_fmt(m['mrr_sd'])}"
+
+
+def table_md(key: str, rows: dict[str, Any], reference: Collection[str] = ()) -> str:
+    """One markdown table: ours (with 95% CI) beside the paper's; reference rows last.
+
+    With several training seeds, a column gives each learned row's standard deviation
+    over seeds (HR@10 / MRR).
+    """
+    multi = any(len(m.get("seeds", ())) > 1 for m in rows.values())
+    cols = [
+        "users",
+        "HR@10 (ours)",
+        "95% CI",
+        "paper",
+        "MRR (ours)",
+        "95% CI",
+        "paper",
+        "Coverage (ours)",
+        "95% CI",
+        "paper",
+    ] + (["sd over seeds (HR@10 / MRR)"] if multi else [])
+    head = f"| method | {' | '.join(cols)} |\n|---|" + "---|" * len(cols)
     lines = [f"### {TITLES[key]}", "", head]
-    for name, m in rows.items():
-        p = PAPER.get(key, {}).get(name)
+    refs = [n for n in rows if n in reference]
+    for name in [n for n in rows if n not in reference] + refs:
+        m = rows[name]
+        p = None if name in reference else PAPER.get(key, {}).get(name)
         label = LABELS.get(name, name) if key == "ablations" else name
-        lines.append(
-            f"| {label} | {m['n_users']} | {_fmt(m['hr10'])} | {_ci(m['hr10_ci'])} | "
-            f"{_fmt(p[0]) if p else '–'} | {_fmt(m['mrr'])} | {_ci(m['mrr_ci'])} | "
-            f"{_fmt(p[1]) if p else '–'} | {_fmt(m['coverage'], True)} | "
-            f"{_ci(m['coverage_ci'], True)} | {_fmt(p[2], True) if p else '–'} |"
-        )
+        if name in reference:
+            label = f"*{label} (reference)*"
+        cells = _cells(m, p) + ([_seed_sd(m)] if multi else [])
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def long_tail_md(tiers: dict[str, dict[str, dict[str, float]]]) -> str:
-    """HR@10 / MRR per popularity tier, one row per method."""
+def _tier_cell(t: dict[str, Any]) -> str:
+    nan = (float("nan"), float("nan"))
+    return (
+        f"{_fmt(t['hr10'])} {_ci(t.get('hr10_ci', nan))} / "
+        f"{_fmt(t['mrr'])} {_ci(t.get('mrr_ci', nan))} ({t['n_users']})"
+    )
+
+
+def long_tail_md(
+    tiers: dict[str, dict[str, dict[str, Any]]], reference: Sequence[str] = ()
+) -> str:
+    """HR@10 / MRR with 95% CIs per popularity tier, one row per method."""
     ks = sorted(next(iter(tiers.values())).keys()) if tiers else []
     head = (
-        "| method | " + " | ".join(f"tier {k} HR@10 / MRR (users)" for k in ks) + " |"
+        "| method | "
+        + " | ".join(f"tier {k}: HR@10 [CI] / MRR [CI] (users)" for k in ks)
+        + " |"
     )
     lines = [
-        "### Long tail: HR@10 and MRR per popularity tier (1 = most popular)",
+        "### Long tail: HR@10 and MRR per popularity tier (1 = most popular), 95% CIs",
         "",
         head,
         "|---|" + "---|" * len(ks),
     ]
     for name, by in tiers.items():
-        cells = [
-            f"{_fmt(by[k]['hr10'])} / {_fmt(by[k]['mrr'])} ({by[k]['n_users']})"
-            for k in ks
-        ]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        label = f"*{name} (reference)*" if name in reference else name
+        lines.append(f"| {label} | " + " | ".join(_tier_cell(by[k]) for k in ks) + " |")
     if "2T" in tiers and "2T-HGNN" in tiers:
         gain = []
         for metric in ("hr10", "mrr"):
@@ -124,6 +191,7 @@ def _plots(results: dict[str, Any], out: Path) -> list[str]:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    reference = set(results.get("reference", {}).get("rows", ()))
     files = []
     for key, rows in results["tables"].items():
         if key == "long_tail" or not rows:
@@ -143,7 +211,7 @@ def _plots(results: dict[str, Any], out: Path) -> list[str]:
                 vals,
                 yerr=np.nan_to_num(err),
                 capsize=3,
-                color="#4a7ab7",
+                color=["#9a9a9a" if n in reference else "#4a7ab7" for n in names_],
             )
             ax.set_xticks(
                 range(len(names_)),
@@ -169,6 +237,7 @@ def _plots(results: dict[str, Any], out: Path) -> list[str]:
                     [int(k) for k in ks],
                     [by[k][metric] for k in ks],
                     marker="o",
+                    linestyle="--" if name in reference else "-",
                     label=name,
                 )
             ax.set_xlabel("popularity tier (1 = most popular)")
@@ -178,7 +247,8 @@ def _plots(results: dict[str, Any], out: Path) -> list[str]:
         fig.savefig(out / "long_tail.png", dpi=110)
         plt.close(fig)
         files.append("long_tail.png")
-    return files
+    forest = forest_plot(results.get("paired", {}), SHORT, out)
+    return files + ([forest] if forest else [])
 
 
 def write_report(results: dict[str, Any], out: Path) -> Path:
@@ -209,15 +279,31 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
         "Popularity list (every score carries a vanishing popularity tie-break).",
         "",
     ]
+    md += _method_notes(results)
+    notes = reference_notes(results)
+    paired = results.get("paired", {})
     for key in ("warm", "cold", "ablations", "podcasts"):
         if results["tables"].get(key):
-            md += [table_md(key, results["tables"][key]), f"![{key}]({key}.png)", ""]
+            md += [
+                table_md(key, results["tables"][key], notes),
+                f"![{key}]({key}.png)",
+                "",
+            ]
+        if paired.get(key):
+            md += [
+                paired_md(
+                    SHORT[key], paired[key], LABELS if key == "ablations" else {}
+                ),
+                "",
+            ]
     if results["tables"].get("long_tail"):
         md += [
-            long_tail_md(results["tables"]["long_tail"]),
+            long_tail_md(results["tables"]["long_tail"], list(notes)),
             "![long tail](long_tail.png)",
             "",
         ]
+    if "paired.png" in plots:
+        md += ["![paired differences](paired.png)", ""]
     md += [
         "## Timing (s)",
         "",
@@ -235,5 +321,56 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
     ]
     path = out / "report.md"
     path.write_text("\n".join(md) + "\n")
-    del plots
     return path
+
+
+def reference_notes(results: dict[str, Any]) -> dict[str, str]:
+    """Name -> one-line rule of each reference row in results."""
+    ref = results.get("reference", {})
+    days = ref.get("pending_days", 7.0)
+    return {n: REFERENCE_NOTES.get(n, n).format(days=days) for n in ref.get("rows", ())}
+
+
+def _method_notes(results: dict[str, Any]) -> list[str]:
+    """Paragraphs on seeds, reference rows and the paired tests."""
+    seeds = results.get("seeds") or results.get("config", {}).get("seeds") or [0]
+    n_boot = results.get("config", {}).get("n_boot", "?")
+    spread = (
+        f"Learned rows (HGNN, its ablations, HGNN-w-users, every two-tower) were "
+        f"trained once per seed ({', '.join(map(str, seeds))}; HGNN seed = two-tower "
+        "seed). Each learned row shows the mean over seeds; HR@10 and MRR average each "
+        "user's value over seeds before the bootstrap, Coverage is the mean of the "
+        "per-seed values; the last column is the standard deviation over seeds "
+        "(per-seed values in metrics.json). Popularity, LLM-KNN and the reference rows "
+        "do not depend on a seed."
+        if len(seeds) > 1
+        else f"One training seed ({seeds[0]}): no spread over seeds is measured."
+    )
+    notes = reference_notes(results)
+    rules = "".join(f"\n- {note}." for note in notes.values())
+    return [
+        spread,
+        "",
+        *(
+            [
+                "*(reference)* rows are rules, not learned models: how far each "
+                "learned row is from a trivial rule and from the ceiling. They rank the "
+                "same candidates with the same exclusions, and do not depend on a "
+                "seed:" + rules,
+                "",
+            ]
+            if notes
+            else []
+        ),
+        f"Paired tests: for each table, 2T-HGNN minus every other row on the same users, "
+        f"{n_boot} bootstrap resamples of users (the same resample for both rows), "
+        "95% percentile CI and a two-sided p-value (twice the share of resampled "
+        f"differences on the far side of 0, floored at 1/{n_boot})"
+        + (
+            "; with several seeds each user's value is first averaged over seeds"
+            if len(seeds) > 1
+            else ""
+        )
+        + ". Bold: significant at 5%. No correction for the number of comparisons.",
+        "",
+    ]

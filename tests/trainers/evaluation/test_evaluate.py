@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from tests.trainers.conftest import TinyWorld, fake_content
 from trainers.evaluation.run import EvalConfig, run_evaluation
 
@@ -20,14 +23,24 @@ def test_quick_evaluation_writes_every_table(tiny: TinyWorld, tmp_path: Path) ->
         tiny.path, tmp_path, cfg, content_fn=fake_content, progress=False
     )
     tables = res["tables"]
-    assert set(tables["warm"]) == {
-        "Popularity",
-        "LLM-KNN",
-        "HGNN",
-        "HGNN-w-users",
-        "2T",
-        "2T-HGNN",
-    }
+    refs = ["Genre × popularity", "Pending weak signals"]
+    refs += ["Oracle"] if res["reference"]["oracle"] else []
+    assert res["reference"]["rows"] == refs
+    logq = "2T-HGNN (logQ loss)"
+    learned = {"Popularity", "LLM-KNN", "HGNN", "HGNN-w-users", "2T", "2T-HGNN", logq}
+    assert set(tables["warm"]) == learned | set(refs)
+    cold = {"Popularity", "HGNN-w-users", "2T", "2T-HGNN", logq}
+    assert set(tables["cold"]) == cold | set(refs)
+    assert set(tables["long_tail"]) == learned | set(refs)
+    tier = tables["long_tail"]["2T-HGNN"]["1"]
+    assert tier["hr10_ci"][0] <= tier["hr10"] <= tier["hr10_ci"][1]
+    paired = res["paired"]
+    assert set(paired["warm"]) == set(tables["warm"]) - {"2T-HGNN"}
+    assert set(paired["podcasts"]) == {"Popularity", "2T"}
+    for by in paired["warm"].values():
+        d = by["hr10"]
+        assert d["ci"][0] <= d["diff"] <= d["ci"][1] and 0 < d["p"] <= 1
+    assert res["seeds"] == [0] and tables["warm"]["2T-HGNN"]["hr10_sd"] is None
     assert set(tables["ablations"]) == {"2T-HGNN", "B", "E"}
     assert set(tables["podcasts"]) == {"Popularity", "2T", "2T-HGNN"}
     for table in ("warm", "cold", "ablations", "podcasts"):
@@ -41,7 +54,44 @@ def test_quick_evaluation_writes_every_table(tiny: TinyWorld, tmp_path: Path) ->
         res["counts"]["warm_users"] + res["counts"]["cold_users"]
         == res["counts"]["test_users"]
     )
-    for name in ("report.md", "metrics.json", "warm.png", "long_tail.png"):
+    for name in (
+        "report.md",
+        "metrics.json",
+        "warm.png",
+        "long_tail.png",
+        "paired.png",
+    ):
         assert (tmp_path / name).exists(), name
     assert json.loads((tmp_path / "metrics.json").read_text())["tables"]["cold"]
-    assert "paper" in (tmp_path / "report.md").read_text()
+    md = (tmp_path / "report.md").read_text()
+    assert "paper" in md and "(reference)" in md and "Paired bootstrap" in md
+
+
+@pytest.mark.slow
+def test_several_seeds_train_apart_and_report_spread(
+    tiny: TinyWorld, tmp_path: Path
+) -> None:
+    cfg = EvalConfig.quick(
+        hgnn_overrides={"hidden_dim": 16, "out_dim": 16, "num_negatives": 2},
+        tt_hidden=(16, 16, 8),
+        tt_epochs=1,
+        hgnn_epochs=1,
+        podcasts=False,
+        with_users=False,
+        seeds=(0, 1),
+    )
+    res = run_evaluation(
+        tiny.path, tmp_path, cfg, content_fn=fake_content, progress=False
+    )
+    runs = res["seed_runs"]
+    assert set(runs) == {"0", "1"}
+    dirs = [Path(r["models"]["2T-HGNN"]) for r in runs.values()]
+    assert dirs[0] != dirs[1] and all(d.is_dir() for d in dirs)
+    assert dirs[0].is_relative_to(tmp_path / "models" / "seed-0")
+    warm = res["tables"]["warm"]
+    for name in ("HGNN", "2T", "2T-HGNN"):
+        assert warm[name]["seeds"] == [0, 1] and len(warm[name]["hr10_by_seed"]) == 2
+        assert warm[name]["hr10"] == pytest.approx(np.mean(warm[name]["hr10_by_seed"]))
+        assert warm[name]["hr10_sd"] is not None
+    assert "seeds" not in warm["Popularity"]
+    assert "sd over seeds" in (tmp_path / "report.md").read_text()

@@ -8,6 +8,7 @@ import pandas as pd
 from trainers.evaluation.metrics import (
     bootstrap_ci,
     coverage,
+    coverage_ci,
     evaluate_lists,
     hits_at,
     reciprocal_ranks,
@@ -42,6 +43,17 @@ def test_bootstrap_is_seeded_and_brackets_the_mean() -> None:
     assert bootstrap_ci(v, seed=3) == bootstrap_ci(v, seed=3)
     lo, hi = bootstrap_ci(v, seed=3)
     assert lo < v.mean() < hi and hi - lo < 0.1
+
+
+def test_coverage_ci_matches_resampling_the_lists() -> None:
+    rng = np.random.default_rng(4)
+    lists = np.stack([rng.permutation(60)[:12] for _ in range(30)])
+    lists[:5, -4:] = -1  # short lists
+    naive_rng = np.random.default_rng(7)
+    covs = [coverage(lists[naive_rng.integers(0, 30, 30)], 60) for _ in range(80)]
+    naive = (float(np.quantile(covs, 0.025)), float(np.quantile(covs, 0.975)))
+    assert coverage_ci(lists, 60, n_boot=80, seed=7) == naive
+    assert coverage_ci(np.full((3, 4), -1), 10, n_boot=20) == (0.0, 0.0)
 
 
 def test_popularity_tiers_equal_groups() -> None:

@@ -1,0 +1,56 @@
+"""EvalConfig: what `colisten evaluate` trains and measures (one object for the stage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ABLATION_ROWS = {
+    "A": ("no balanced sampler", "no_balanced"),
+    "C": ("no p-p edges", "no_pp"),
+    "D": ("no a-a edges", "no_aa"),
+    "E": ("a-a only graph", "aa_only"),
+    "F": ("p-p only graph", "pp_only"),
+}
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What `colisten evaluate` trains and measures.
+
+    `seeds`: every learned row (HGNN and its ablations, HGNN-w-users, each two-tower) is
+    trained once per seed (HGNN seed = two-tower seed = that seed). `seed`: the seed of
+    the bootstrap resampling (CIs and paired tests), not of training.
+    """
+
+    holdout_days: float = 14.0
+    hgnn_epochs: int = 50
+    hgnn_patience: int = 10
+    hgnn_overrides: dict[str, Any] = field(default_factory=dict)
+    tt_epochs: int = 10
+    tt_hidden: tuple[int, ...] = (512, 256, 128)
+    ablations: tuple[str, ...] = tuple(ABLATION_ROWS)
+    podcasts: bool = True
+    logq_row: bool = True
+    """Also train 2T-HGNN with the logQ-corrected loss (the default is inverse frequency)."""
+    with_users: bool = True
+    n_boot: int = 1000
+    seed: int = 0
+    seeds: tuple[int, ...] = (0,)
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct and non-empty, got {self.seeds}")
+
+    @classmethod
+    def quick(cls, **kw: Any) -> EvalConfig:
+        """Few epochs, no HGNN ablations, fewer bootstrap draws (tests, smoke runs)."""
+        base: dict[str, Any] = {
+            "hgnn_epochs": 2,
+            "hgnn_patience": 2,
+            "tt_epochs": 2,
+            "ablations": (),
+            "n_boot": 100,
+        }
+        return cls(**(base | kw))
