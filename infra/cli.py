@@ -507,6 +507,7 @@ def evaluate_cmd(
 
     if not (world / MANIFEST_FILE).is_file():
         raise _fail(f"{world} is not a world directory (no world.json)")
+    world, out = world.resolve(), out.resolve()  # Feast resolves relative to its repo
     over: dict[str, object] = {"holdout_days": holdout_days}
     if hgnn_epochs is not None:
         over["hgnn_epochs"] = hgnn_epochs
