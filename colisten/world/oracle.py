@@ -18,6 +18,7 @@ new-interest draw; the release-date redraw is approximated by masking unreleased
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,16 +149,9 @@ def oracle_scores(
 ) -> np.ndarray:
     """Expected P(user streams item in the world's hold-out window after at_ms)."""
     world = Path(world)
-    man = fmt.WorldManifest.read(world)
+    stamp = (world / fmt.MANIFEST_FILE).stat().st_mtime_ns  # a rewritten world reloads
+    man, items, users, upos, ipos = _truth(str(world), stamp)
     p = man.params
-    d = world / ORACLE_DIR
-    items = dict(np.load(d / "items.npz"))
-    users = dict(np.load(d / "users.npz"))
-    all_users = fmt.read_users(world)[names.USER_ID]
-    upos = pd.Series(np.arange(len(all_users)), index=all_users.to_numpy())
-    cat = fmt.read_catalogue(world)
-    ab_ids = cat.loc[cat[names.ITEM_TYPE] == names.AUDIOBOOK, names.ITEM_ID].to_numpy()
-    ipos = pd.Series(np.arange(len(ab_ids)), index=ab_ids)
     rows = upos.loc[list(user_ids)].to_numpy()
     cols = ipos.reindex(list(item_ids)).to_numpy()
     window = man.end_ms - man.split_ms
@@ -185,8 +179,39 @@ def oracle_scores(
     new_interests = new_interests + first_in_window
     f_new = 0.5  # about half of a new interest's streams start inside a 14-day window
     score = choice * (new_interests * conv * f_new)[:, None]
-    score += _pending(world, user_ids, ipos, at_ms, window, p, base)
+    score += _pending(world, stamp, user_ids, ipos, at_ms, window, p, base)
     return _take(score, cols)
+
+
+@functools.lru_cache(maxsize=1)
+def _truth(
+    world: str,
+    stamp: int,
+) -> tuple[
+    fmt.WorldManifest,
+    dict[str, np.ndarray],
+    dict[str, np.ndarray],
+    pd.Series,
+    pd.Series,
+]:
+    """A world's manifest, latent arrays and id positions, read once per world (the
+    evaluation asks for its users chunk by chunk); stamp: the manifest's mtime."""
+    man = fmt.WorldManifest.read(Path(world))
+    d = Path(world) / ORACLE_DIR
+    items = dict(np.load(d / "items.npz"))
+    users = dict(np.load(d / "users.npz"))
+    all_users = fmt.read_users(Path(world))[names.USER_ID]
+    upos = pd.Series(np.arange(len(all_users)), index=all_users.to_numpy())
+    cat = fmt.read_catalogue(Path(world))
+    ab_ids = cat.loc[cat[names.ITEM_TYPE] == names.AUDIOBOOK, names.ITEM_ID].to_numpy()
+    return man, items, users, upos, pd.Series(np.arange(len(ab_ids)), index=ab_ids)
+
+
+@functools.lru_cache(maxsize=1)
+def _audiobook_events(world: str, stamp: int, at_ms: int) -> pd.DataFrame:
+    """A world's audiobook events before at_ms, read once per (world, stamp, time)."""
+    ev = fmt.read_events(Path(world), until_ms=at_ms)
+    return ev[ev[names.ITEM_TYPE] == names.AUDIOBOOK]
 
 
 def _take(score: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -198,6 +223,7 @@ def _take(score: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 def _pending(
     world: Path,
+    stamp: int,
     user_ids: Sequence[str],
     ipos: pd.Series,
     at_ms: int,
@@ -207,8 +233,8 @@ def _pending(
 ) -> np.ndarray:
     """P(a stream of an already-signalled, unstreamed audiobook starts in the window)."""
     out = np.zeros((len(user_ids), len(ipos)))
-    ev = fmt.read_events(world, until_ms=at_ms)
-    ev = ev[(ev[names.ITEM_TYPE] == names.AUDIOBOOK) & ev[names.USER_ID].isin(user_ids)]
+    ev = _audiobook_events(str(world), stamp, at_ms)
+    ev = ev[ev[names.USER_ID].isin(user_ids)]
     if not len(ev):
         return out
     key = [names.USER_ID, names.ITEM_ID]
