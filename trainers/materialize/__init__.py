@@ -1,0 +1,1 @@
+"""Columnar batch materializer of the stream-fed views (placeholder docstring)."""
