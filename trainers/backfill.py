@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -27,6 +26,7 @@ from colisten.world import format as fmt
 from stream_processors import pair_state as ps
 from stream_processors import user_state as us
 from stream_processors.clock import PartitionClock, partition_of
+from trainers.materialize.profile import profile_rows
 
 _EPOCH = datetime(1970, 1, 1)
 
@@ -242,23 +242,6 @@ def _flush_offline(
             )
             stats.rows_offline[view] = stats.rows_offline.get(view, 0) + len(rows)
     twin.buf.offline, twin.buf.versions = {}, 0
-
-
-def profile_rows(users: pd.DataFrame, start_ms: int) -> pd.DataFrame:
-    """user_profile rows from users.parquet (missing age -1, missing country '')."""
-    age = pd.to_numeric(users["age"], errors="coerce").fillna(-1).astype("int64")
-    taste = [
-        np.asarray(v if v is not None else [], np.float32) for v in users["music_taste"]
-    ]
-    return pd.DataFrame(
-        {
-            names.USER_ID: users[names.USER_ID].astype(str),
-            "age": age,
-            "country": users["country"].fillna("").astype(str),
-            "music_taste": taste,
-            names.EVENT_TIMESTAMP: pd.Timestamp(start_ms, unit="ms", tz="UTC"),
-        }
-    )
 
 
 def backfill(

@@ -182,7 +182,7 @@ WITH labels AS (
   WHERE nth = 1
 ),
 marks AS (
-  SELECT {u}, t, 1 AS kind,
+  SELECT {u}, t, kind,
     MAX(CASE WHEN kind = 0 THEN t END) OVER (
       PARTITION BY {u} ORDER BY t, kind ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS v

@@ -1,0 +1,92 @@
+"""Write materialized views: offline parquet parts the trainers read, online rows via OnlineWriter.
+
+Offline: one part per view, `materialized.parquet` in the view's folder (the layout of
+feature_repo.offline.write_offline_part: the view's Arrow schema, event_timestamp in UTC
+µs), streamed batch by batch and renamed into place, so a re-run replaces it. Online: the
+last version of each key, through the same OnlineWriter the stream worker uses.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from colisten import names
+
+PART = "materialized.parquet"
+BATCH_ROWS = 200_000
+ONLINE_CHUNK = 50_000
+
+
+def stamped(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:
+    """Rows with `ts` (UTC ms) turned into the view's event_timestamp, cast to schema."""
+    table = (
+        pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+    )
+    micros = pc.multiply(table[names.TS].cast(pa.int64()), 1000)
+    stamp = micros.cast(pa.timestamp("us", tz="UTC"))
+    table = table.drop_columns([names.TS]).append_column(names.EVENT_TIMESTAMP, stamp)
+    return table.select(schema.names).cast(schema)
+
+
+def _batches(
+    con: duckdb.DuckDBPyConnection, table: str, rows: int
+) -> Iterator[pa.RecordBatch]:
+    reader = con.execute(f"SELECT * FROM {table}").arrow(rows)
+    yield from reader
+
+
+def write_offline(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    table: str,
+    schema: pa.Schema,
+    folder: Path,
+) -> tuple[int, int]:
+    """Write a view's versions as <folder>/materialized.parquet; return (rows, bytes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    final, tmp = folder / PART, folder / f".{PART}.tmp"
+    rows = 0
+    with pq.ParquetWriter(tmp, schema) as out:
+        for batch in _batches(con, table, BATCH_ROWS):
+            if batch.num_rows:
+                out.write_table(stamped(batch, schema))
+                rows += batch.num_rows
+    os.replace(tmp, final)
+    del view
+    return rows, final.stat().st_size
+
+
+def online_rows(batch: pa.RecordBatch, schema: pa.Schema) -> list[dict[str, Any]]:
+    """Row dicts for OnlineWriter: join key, features, event_timestamp (aware UTC)."""
+    return stamped(batch, schema).to_pylist()
+
+
+def write_online(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    table: str,
+    schema: pa.Schema,
+    writer: Any,
+    progress: bool = False,
+) -> int:
+    """Write a view's last versions through an OnlineWriter, ONLINE_CHUNK rows at a time."""
+    total = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    n = int(total[0]) if total else 0
+    done = 0
+    with tqdm(
+        total=n, desc=f"online {view}", unit="rows", disable=not progress, leave=False
+    ) as bar:
+        for batch in _batches(con, table, ONLINE_CHUNK):
+            writer.write({view: online_rows(batch, schema)})
+            done += batch.num_rows
+            bar.update(batch.num_rows)
+    return done
