@@ -67,13 +67,25 @@ class Built:
 class _Runner:
     """Creates the step tables on one connection and records their SQL."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, built: Built) -> None:
-        self.con, self.built = con, built
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, built: Built, keep: bool
+    ) -> None:
+        self.con, self.built, self.keep = con, built, keep
 
     def table(self, name: str, sql: str) -> str:
         self.built.sql.append((name, sql))
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
         return name
+
+    def view(self, name: str, sql: str) -> str:
+        self.built.sql.append((name, sql))
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        return name
+
+    def drop(self, *tables: str) -> None:
+        """Free step tables no later step reads (unless keeping them to look at)."""
+        for name in () if self.keep else tables:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def count(self, sql: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM ({sql}) c").fetchone()
@@ -153,15 +165,17 @@ def build_views(
     cutoff_ms: int,
     cfg: MaterializeConfig = MaterializeConfig(),
     step: Callable[[str], None] | None = None,
+    keep_steps: bool = False,
 ) -> Built:
     """Every version of the four stream-fed views from the events in `raw` before cutoff.
 
     `raw` is a table or view with the world's event columns (colisten.world.format).
-    `step(name)` is called as each step starts (a progress bar).
+    `step(name)` is called as each step starts (a progress bar). Step tables are
+    dropped once no later step reads them, unless keep_steps.
     """
     say = step or (lambda _name: None)
     built = Built()
-    run = _Runner(con, built)
+    run = _Runner(con, built, keep_steps)
     w, cap, parts = cfg.window_ms, cfg.cap, cfg.partitions
     u, i, ts = names.USER_ID, names.ITEM_ID, names.TS
 
@@ -178,6 +192,7 @@ def build_views(
     built.events = run.count("SELECT * FROM m_valid")
     accepted = run.count("SELECT * FROM m_checked WHERE rejected IS NULL")
     built.duplicates = accepted - built.events
+    run.drop("m_checked")
 
     say("users")
     run.keyed("m_user_part", "SELECT user_id FROM m_valid", u, parts)
@@ -185,10 +200,13 @@ def build_views(
         "m_ev",
         f"SELECT v.*, k.p, k.ix AS uix FROM m_valid v JOIN m_user_part k ON k.{u} = v.{u}",
     )
+    run.drop("m_valid")
     run.table("m_touch", users.touches_sql("m_ev", w))
     run.table("m_sweep1", users.sweeps_sql("m_touch", w, cutoff_ms))
     run.table("m_timeline", users.timeline_sql("m_touch", "m_sweep1"))
+    run.drop("m_touch")
     run.table("m_entries", users.entries_sql("m_timeline", "m_sweep1", w))
+    run.drop("m_sweep1")
 
     say("co-listens")
     run.table("m_colisten", users.colisten_sql("m_entries", w, cap))
@@ -196,6 +214,7 @@ def build_views(
 
     say("user rows")
     run.table("m_uv", users.versions_sql("m_timeline"))
+    run.drop("m_timeline")
     run.running(
         "m_uws_t",
         users.weak_signal_deltas_sql("m_ev", "m_uv", w),
@@ -205,6 +224,7 @@ def build_views(
     )
     counters = ", ".join(users.WEAK_COUNTERS)
     run.table("m_uws", f"SELECT {u}, t AS {ts}, {counters}, last_event_ms FROM m_uws_t")
+    run.drop("m_uws_t")
     points = "m_uv"
     if cfg.recent_items == "labels":
         points = run.table("m_uri_wanted", users.label_versions_sql("m_ev", "m_uv"))
@@ -217,6 +237,7 @@ def build_views(
             run.arrow("SELECT * FROM m_uri_points"), run.arrow(ranked)
         ),
     )
+    run.drop("m_entries", "m_uri_points", "m_uri_wanted", "m_uv")
 
     say("edges")
     run.table(
@@ -232,6 +253,7 @@ def build_views(
         "SELECT c.*, k.p FROM m_colisten_keyed c "
         "JOIN m_pair_part k ON k.pair_id = c.pair_id",
     )
+    run.drop("m_colisten", "m_colisten_keyed", "m_pair_part")
     stream = f"{names.EVENT_TYPE} = '{names.STREAM}'"
     run.keyed("m_item_part", f"SELECT {i} FROM m_ev WHERE {stream}", i, parts)
     run.table(
@@ -239,6 +261,7 @@ def build_views(
         f"SELECT e.{i}, e.{names.ITEM_TYPE}, e.{u}, e.{ts}, e.{ts} // {DAY_MS} AS day, "
         f"k.p FROM m_ev e JOIN m_item_part k ON k.{i} = e.{i} WHERE e.{stream}",
     )
+    run.drop("m_ev", "m_item_part")
     run.table(
         "m_s2_times",
         f"SELECT p, {ts} AS t FROM m_rec UNION ALL SELECT p, {ts} AS t FROM m_streams",
@@ -247,6 +270,7 @@ def build_views(
         "m_edge_points", edges.edge_points_sql("m_rec", "m_s2_times", w, cutoff_ms)
     )
     run.table("m_edges", edges.edges_sql("m_rec", "m_edge_points", w))
+    run.drop("m_rec", "m_edge_points")
 
     say("popularity")
     run.table(
@@ -262,6 +286,7 @@ def build_views(
         ["is_stream"],
     )
     run.table("m_pop", popularity.popularity_sql("m_pop_valued"))
+    run.drop("m_streams", "m_s2_times", "m_pop_points", "m_pop_valued")
 
     say("online rows")
     sources = {
@@ -271,8 +296,8 @@ def build_views(
         item_popularity.VIEW: "m_pop",
     }
     for view, source in sources.items():
-        built.offline[view] = run.table(f"m_off_{view}", _views_sql(view, source))
-        built.online[view] = run.table(
+        built.offline[view] = run.view(f"m_off_{view}", _views_sql(view, source))
+        built.online[view] = run.view(
             f"m_on_{view}", _last_sql(view, built.offline[view])
         )
     return built

@@ -67,16 +67,21 @@ def build_frame(events: pd.DataFrame, cutoff_ms: int, **cfg: Any) -> Views:
     """Build the views of an events frame (world event columns)."""
     con = duckdb.connect()
     con.register("raw_events", events)
-    return Views(
-        con, build_views(con, "raw_events", cutoff_ms, MaterializeConfig(**cfg))
+    built = build_views(
+        con, "raw_events", cutoff_ms, MaterializeConfig(**cfg), keep_steps=True
     )
+    return Views(con, built)
 
 
 def build_world(world: Path, cutoff_ms: int, **cfg: Any) -> Views:
     """Build the views of a world's event log."""
     con = duckdb.connect()
     built = build_views(
-        con, events_view(con, world), cutoff_ms, MaterializeConfig(**cfg)
+        con,
+        events_view(con, world),
+        cutoff_ms,
+        MaterializeConfig(**cfg),
+        keep_steps=True,
     )
     return Views(con, built)
 

@@ -1,0 +1,198 @@
+"""Materializer benchmark: events/s of the SQL path and of trainers/backfill.py, side by side.
+
+Usage: ``python bench/materialize_bench.py --world DIR [--cutoff split|end|MS]``
+or ``--scale small --seed 7`` (generates the world under a temp dir first).
+
+Each path runs in its own child process on a fresh store (SQLite online, parquet
+offline), so each peak RSS is its own; reported per path: events folded, wall seconds
+(and the materializer's seconds per step), events/s, peak RSS, offline rows and bytes on
+disk per view. ``--recent-items labels,all`` runs the materializer once per offline
+mode; ``--no-backfill`` skips the Python path (hours on ``large``). Results go to stdout
+and, with ``--json``, to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def _offline_bytes(data_dir: Path) -> dict[str, int]:
+    out = {}
+    for folder in sorted((data_dir / "offline").iterdir()):
+        out[folder.name] = sum(f.stat().st_size for f in folder.glob("*.parquet"))
+    return out
+
+
+def _cutoff(world: Path, spec: str) -> int:
+    from colisten.world import format as fmt
+
+    manifest = fmt.WorldManifest.read(world)
+    if spec == "split":
+        return manifest.split_ms
+    if spec == "end":
+        return manifest.end_ms + 1
+    return int(spec)
+
+
+def child(args: argparse.Namespace) -> dict[str, Any]:
+    """Run one path in this process; return its figures."""
+    from feature_repo.config import FeatureStoreConfig
+
+    world, store = Path(args.world), Path(args.store)
+    cutoff = _cutoff(world, args.cutoff)
+    cfg = FeatureStoreConfig(online="sqlite", data_dir=store)
+    from trainers.backfill import backfill
+    from trainers.materialize.run import materialize
+
+    t0 = time.perf_counter()
+    if args.path == "backfill":
+        stats = backfill(world, cfg, cutoff, progress=False)
+        figures: dict[str, Any] = {
+            "events": stats.events,
+            "rows_offline": stats.rows_offline,
+            "rows_online": stats.rows_online,
+        }
+    else:
+        stats = materialize(
+            world,
+            cfg,
+            cutoff,
+            recent_items=args.path.split(":")[1],
+            progress=False,
+            threads=args.threads,
+            memory_limit=args.memory_limit,
+        )
+        figures = {
+            "events": stats.events,
+            "rows_offline": stats.rows_offline,
+            "rows_online": stats.rows_online,
+            "step_seconds": stats.step_seconds,
+            "rejected": stats.rejected,
+            "duplicates": stats.duplicates,
+            "colistens": stats.colistens,
+        }
+    seconds = time.perf_counter() - t0
+    offline = _offline_bytes(store)
+    return {
+        "path": args.path,
+        "cutoff_ms": cutoff,
+        "seconds": round(seconds, 2),
+        "events_per_s": round(figures["events"] / seconds, 1),
+        "peak_rss_mib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
+        "offline_bytes": offline,
+        "offline_mib": round(sum(offline.values()) / 2**20, 2),
+        **figures,
+    }
+
+
+def run_child(
+    path: str, world: Path, store: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One path in a child process (its own peak RSS)."""
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        path,
+        "--world",
+        str(world),
+        "--store",
+        str(store),
+        "--cutoff",
+        args.cutoff,
+    ]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    if args.memory_limit:
+        cmd += ["--memory-limit", args.memory_limit]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{path} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    """A plain-text table of the runs, and the speed-up over the backfill."""
+    lines = [
+        f"{'path':22s} {'events':>9s} {'seconds':>8s} {'events/s':>9s} "
+        f"{'RSS MiB':>8s} {'offline MiB':>11s}  offline rows by view"
+    ]
+    for r in results:
+        rows = ", ".join(f"{k}={v:,}" for k, v in sorted(r["rows_offline"].items()))
+        lines.append(
+            f"{r['path']:22s} {r['events']:>9,} {r['seconds']:>8.1f} "
+            f"{r['events_per_s']:>9,.0f} {r['peak_rss_mib']:>8.0f} "
+            f"{r['offline_mib']:>11.2f}  {rows}"
+        )
+    base = next((r for r in results if r["path"] == "backfill"), None)
+    for r in results:
+        if base and r is not base:
+            lines.append(
+                f"{r['path']}: {base['seconds'] / r['seconds']:.1f}x the backfill's speed, "
+                f"{r['offline_mib'] / max(base['offline_mib'], 1e-9):.2f}x its offline size"
+            )
+        if "step_seconds" in r:
+            lines.append(f"{r['path']} steps (s): {r['step_seconds']}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse arguments; as the parent run every path in a child and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--world", type=Path)
+    ap.add_argument("--scale", default=None, help="generate this scale instead")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--cutoff", default="split", help="split, end or UTC ms")
+    ap.add_argument("--recent-items", default="labels,all")
+    ap.add_argument("--no-backfill", action="store_true")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument(
+        "--memory-limit", default=None, help="DuckDB memory_limit, e.g. 4GB"
+    )
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--store", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        args.path = args.child
+        print(json.dumps(child(args)))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="materialize-bench-"))
+    world = args.world
+    if world is None:
+        from colisten.world.generator import generate_world
+
+        if not args.scale:
+            ap.error("--world or --scale")
+        world = tmp / f"world-{args.scale}"
+        generate_world(args.scale, args.seed, world, progress=False)
+    paths = [f"materialize:{m}" for m in args.recent_items.split(",") if m]
+    if not args.no_backfill:
+        paths.insert(0, "backfill")
+    results = []
+    for n, path in enumerate(paths):
+        print(f"running {path} ...", file=sys.stderr, flush=True)
+        results.append(run_child(path, world, tmp / f"store-{n}", args))
+    print(report(results))
+    if args.json:
+        args.json.write_text(
+            json.dumps({"world": str(world), "runs": results}, indent=2)
+        )
+
+
+if __name__ == "__main__":
+    main()
