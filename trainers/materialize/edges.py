@@ -15,14 +15,16 @@ from colisten import names
 from trainers.materialize.clock import at_or_after_sql
 
 
-def edge_points_sql(rec: str, s2_times: str, window_ms: int, cutoff_ms: int) -> str:
+def edge_points_sql(
+    rec: str, s2_times: str, window_ms: int, cutoff_ms: int, portable: bool = False
+) -> str:
     """(pair_id, ts): record instants and sweep instants of each edge, before the cut-off."""
     pid, ts = names.PAIR_ID, names.TS
     probes = (
         f"SELECT p, {ts} + {window_ms} AS x, {pid} FROM {rec} "
         f"WHERE {ts} + {window_ms} < {cutoff_ms}"
     )
-    sweeps = at_or_after_sql(probes, s2_times, pid)
+    sweeps = at_or_after_sql(probes, s2_times, pid, portable)
     return f"""
 SELECT DISTINCT {pid}, {ts} FROM {rec}
 UNION

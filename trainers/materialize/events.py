@@ -82,17 +82,26 @@ def counter_sql() -> str:
     return f"CASE\n{whens}\n  END"
 
 
-def valid_sql(checked: str) -> str:
-    """Accepted events, one per event id (the first in (ts, ...) order), with `counter`."""
+def valid_sql(checked: str, dedupe: bool = True) -> str:
+    """Accepted events, one per event id (the first in (ts, ...) order), with `counter`.
+
+    `eo` numbers them in (ts, event_id) order, the order the stream folds a user's
+    events in. Without `dedupe` the ids must already be distinct.
+    """
     order = ", ".join(
         [names.TS, names.USER_ID, names.ITEM_ID, names.ITEM_TYPE, names.EVENT_TYPE]
     )
-    return f"""
-SELECT {names.EVENT_ID}, {names.USER_ID}, {names.ITEM_ID}, {names.ITEM_TYPE},
-  {names.EVENT_TYPE}, {names.TS}, {counter_sql()} AS counter
-FROM (
+    accepted = f"SELECT * FROM {checked} WHERE rejected IS NULL"
+    if dedupe:
+        accepted = f"""
+SELECT * FROM (
   SELECT *, ROW_NUMBER() OVER (PARTITION BY {names.EVENT_ID} ORDER BY {order}) AS nth
   FROM {checked} WHERE rejected IS NULL
 ) c
-WHERE nth = 1
+WHERE nth = 1"""
+    return f"""
+SELECT {names.EVENT_ID}, {names.USER_ID}, {names.ITEM_ID}, {names.ITEM_TYPE},
+  {names.EVENT_TYPE}, {names.TS}, {counter_sql()} AS counter,
+  ROW_NUMBER() OVER (ORDER BY {names.TS}, {names.EVENT_ID}) AS eo
+FROM ({accepted}) a
 """

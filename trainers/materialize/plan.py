@@ -72,8 +72,9 @@ class _Runner:
     ) -> None:
         self.con, self.built, self.keep = con, built, keep
 
-    def table(self, name: str, sql: str) -> str:
-        self.built.sql.append((name, sql))
+    def table(self, name: str, sql: str, portable: str | None = None) -> str:
+        """CREATE TEMP TABLE name AS sql; record `portable` (Spark's form) if given."""
+        self.built.sql.append((name, portable or sql))
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
         return name
 
@@ -108,12 +109,14 @@ class _Runner:
         sums: Sequence[str],
         fills: Sequence[str],
         extra: Sequence[str] = (),
+        portable_deltas: str | None = None,
     ) -> str:
         """Point rows of `deltas` with running sums and fills (running.py)."""
         keep = [key, "t", *extra]
-        self.built.sql.append(
-            (name, running.running_sql(deltas, key, sums, fills, keep))
+        portable = running.running_sql(
+            portable_deltas or deltas, key, sums, fills, keep
         )
+        self.built.sql.append((name, portable))
         rows = self.arrow(running.sorted_sql(deltas, key, sums, fills, keep))
         return self.from_arrow(
             name, running.running_table(rows, key, sums, fills, keep)
@@ -188,10 +191,18 @@ def build_views(
             "GROUP BY 1 ORDER BY 1"
         ).fetchall()
     }
-    run.table("m_valid", events.valid_sql("m_checked"))
-    built.events = run.count("SELECT * FROM m_valid")
-    accepted = run.count("SELECT * FROM m_checked WHERE rejected IS NULL")
-    built.duplicates = accepted - built.events
+    row = con.execute(
+        f"SELECT count(*), count(DISTINCT {names.EVENT_ID}) FROM m_checked "
+        "WHERE rejected IS NULL"
+    ).fetchone()
+    accepted, distinct = (int(row[0]), int(row[1])) if row else (0, 0)
+    built.duplicates = accepted - distinct
+    run.table(
+        "m_valid",
+        events.valid_sql("m_checked", dedupe=built.duplicates > 0),
+        events.valid_sql("m_checked"),
+    )
+    built.events = distinct
     run.drop("m_checked")
 
     say("users")
@@ -202,7 +213,11 @@ def build_views(
     )
     run.drop("m_valid")
     run.table("m_touch", users.touches_sql("m_ev", w))
-    run.table("m_sweep1", users.sweeps_sql("m_touch", w, cutoff_ms))
+    run.table(
+        "m_sweep1",
+        users.sweeps_sql("m_touch", w, cutoff_ms),
+        users.sweeps_sql("m_touch", w, cutoff_ms, portable=True),
+    )
     run.table("m_timeline", users.timeline_sql("m_touch", "m_sweep1"))
     run.drop("m_touch")
     run.table("m_entries", users.entries_sql("m_timeline", "m_sweep1", w))
@@ -218,9 +233,10 @@ def build_views(
     run.running(
         "m_uws_t",
         users.weak_signal_deltas_sql("m_ev", "m_uv", w),
-        u,
+        "uix",
         users.WEAK_COUNTERS,
         ["last_event_ms"],
+        [u],
     )
     counters = ", ".join(users.WEAK_COUNTERS)
     run.table("m_uws", f"SELECT {u}, t AS {ts}, {counters}, last_event_ms FROM m_uws_t")
@@ -258,8 +274,9 @@ def build_views(
     run.keyed("m_item_part", f"SELECT {i} FROM m_ev WHERE {stream}", i, parts)
     run.table(
         "m_streams",
-        f"SELECT e.{i}, e.{names.ITEM_TYPE}, e.{u}, e.{ts}, e.{ts} // {DAY_MS} AS day, "
-        f"k.p FROM m_ev e JOIN m_item_part k ON k.{i} = e.{i} WHERE e.{stream}",
+        f"SELECT e.{i}, e.{names.ITEM_TYPE}, e.{u}, e.{ts}, e.eo, "
+        f"e.{ts} // {DAY_MS} AS day, k.p, k.ix "
+        f"FROM m_ev e JOIN m_item_part k ON k.{i} = e.{i} WHERE e.{stream}",
     )
     run.drop("m_ev", "m_item_part")
     run.table(
@@ -267,26 +284,28 @@ def build_views(
         f"SELECT p, {ts} AS t FROM m_rec UNION ALL SELECT p, {ts} AS t FROM m_streams",
     )
     run.table(
-        "m_edge_points", edges.edge_points_sql("m_rec", "m_s2_times", w, cutoff_ms)
+        "m_edge_points",
+        edges.edge_points_sql("m_rec", "m_s2_times", w, cutoff_ms),
+        edges.edge_points_sql("m_rec", "m_s2_times", w, cutoff_ms, portable=True),
     )
     run.table("m_edges", edges.edges_sql("m_rec", "m_edge_points", w))
     run.drop("m_rec", "m_edge_points")
 
     say("popularity")
-    run.table(
-        "m_pop_points",
-        popularity.popularity_points_sql("m_streams", "m_s2_times", cutoff_ms),
-    )
+    run.table("m_runs", popularity.runs_sql("m_streams"))
     run.running(
         "m_pop_valued",
-        popularity.popularity_deltas_sql("m_streams", "m_pop_points"),
-        i,
+        popularity.popularity_deltas_sql("m_runs", "m_s2_times", cutoff_ms),
+        "ix",
         popularity.VALUE_SUMS,
         [names.ITEM_TYPE],
-        ["is_stream"],
+        [i, "is_stream"],
+        popularity.popularity_deltas_sql(
+            "m_runs", "m_s2_times", cutoff_ms, portable=True
+        ),
     )
     run.table("m_pop", popularity.popularity_sql("m_pop_valued"))
-    run.drop("m_streams", "m_s2_times", "m_pop_points", "m_pop_valued")
+    run.drop("m_streams", "m_s2_times", "m_runs", "m_pop_valued")
 
     say("online rows")
     sources = {

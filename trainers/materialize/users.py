@@ -36,30 +36,31 @@ SELECT *,
          OR LEAD({names.TS}) OVER w >= {names.TS} + {window_ms}
        THEN 1 ELSE 0 END AS expires
 FROM {ev}
-WINDOW w AS (PARTITION BY {names.USER_ID}, {names.ITEM_ID}
-             ORDER BY {names.TS}, {names.EVENT_ID})
+WINDOW w AS (PARTITION BY uix, {names.ITEM_ID} ORDER BY eo)
 """
 
 
-def sweeps_sql(touches: str, window_ms: int, cutoff_ms: int) -> str:
+def sweeps_sql(
+    touches: str, window_ms: int, cutoff_ms: int, portable: bool = False
+) -> str:
     """Per event still holding an entry when it leaves the window: the sweep instant s."""
     probes = (
         f"SELECT p, {names.TS} + {window_ms} AS x, {names.EVENT_ID} FROM {touches} "
         f"WHERE expires = 1 AND {names.TS} + {window_ms} < {cutoff_ms}"
     )
     times = f"SELECT p, {names.TS} AS t FROM {touches}"
-    return at_or_after_sql(probes, times, names.EVENT_ID)
+    return at_or_after_sql(probes, times, names.EVENT_ID, portable)
 
 
 def timeline_sql(touches: str, sweeps: str) -> str:
     """Events (kind 0) and distinct sweep instants (kind 1) per user, with position g."""
-    cols = [names.EVENT_ID, names.ITEM_ID, names.ITEM_TYPE, names.EVENT_TYPE]
+    cols = [names.EVENT_ID, "eo", names.ITEM_ID, names.ITEM_TYPE, names.EVENT_TYPE]
     null_cols = ", ".join(f"NULL AS {c}" for c in cols)
     ev_cols = ", ".join(cols)
     return f"""
 SELECT {names.USER_ID}, uix, {names.TS}, kind, {ev_cols}, prev_ts, next_ts,
   uix * {USER_SPAN} + ROW_NUMBER() OVER (
-    PARTITION BY {names.USER_ID} ORDER BY {names.TS}, kind, {names.EVENT_ID}) AS g
+    PARTITION BY uix ORDER BY {names.TS}, kind, eo) AS g
 FROM (
   SELECT {names.USER_ID}, uix, {names.TS}, 0 AS kind, {ev_cols}, prev_ts, next_ts
   FROM {touches}
@@ -77,7 +78,7 @@ def entries_sql(timeline: str, sweeps: str, window_ms: int) -> str:
     u, i, ts = names.USER_ID, names.ITEM_ID, names.TS
     return f"""
 WITH e AS (
-  SELECT *, LEAD(g) OVER (PARTITION BY {u}, {i} ORDER BY g) AS next_g
+  SELECT *, LEAD(g) OVER (PARTITION BY uix, {i} ORDER BY g) AS next_g
   FROM {timeline} WHERE kind = 0
 ),
 at_ts AS (SELECT {u}, {ts}, MIN(g) AS g0 FROM {timeline} GROUP BY {u}, {ts}),
@@ -133,8 +134,8 @@ WHERE rk <= {cap}
 def versions_sql(timeline: str) -> str:
     """One version per user and millisecond of their timeline, at its last position."""
     return (
-        f"SELECT {names.USER_ID}, {names.TS}, MAX(g) AS g FROM {timeline} "
-        f"GROUP BY {names.USER_ID}, {names.TS}"
+        f"SELECT {names.USER_ID}, uix, {names.TS}, MAX(g) AS g FROM {timeline} "
+        f"GROUP BY {names.USER_ID}, uix, {names.TS}"
     )
 
 
@@ -142,27 +143,31 @@ WEAK_COUNTERS = tuple(COUNTERS.values())
 
 
 def weak_signal_deltas_sql(ev: str, versions: str, window_ms: int) -> str:
-    """Rows whose running sums per user are user_weak_signals at each version (pt = 1).
+    """Rows whose running sums per user (uix) are user_weak_signals at each version.
 
-    An event adds 1 to its counter at ts and takes it back at ts + window (it counts in
-    (ts - window, ts]); last_event_ms is the newest event time so far (a running last).
+    A version row (pt = 1) adds its millisecond's events to their counters; they are
+    taken back at ts + window (an event counts in (ts - window, ts]). last_event_ms is
+    the newest event time so far (filled forward).
     """
     u, ts = names.USER_ID, names.TS
 
-    def flags(sign: str) -> str:
+    def counts(sign: str) -> str:
         return ", ".join(
-            f"CASE WHEN counter = '{c}' THEN {sign}1 ELSE 0 END AS {c}"
+            f"{sign}CAST(SUM(CASE WHEN counter = '{c}' THEN 1 ELSE 0 END) AS BIGINT)"
+            f" AS {c}"
             for c in WEAK_COUNTERS
         )
 
-    zeros = ", ".join(f"0 AS {c}" for c in WEAK_COUNTERS)
+    added = ", ".join(f"COALESCE(e.{c}, 0) AS {c}" for c in WEAK_COUNTERS)
     return f"""
-SELECT {u}, {ts} AS t, 0 AS pt, {flags("")}, {ts} AS last_event_ms FROM {ev}
+SELECT v.uix, v.{u}, v.{ts} AS t, 1 AS pt, {added}, e.last_event_ms
+FROM {versions} v
+LEFT JOIN (
+  SELECT uix, {ts}, {counts("")}, MAX({ts}) AS last_event_ms FROM {ev} GROUP BY uix, {ts}
+) e ON e.uix = v.uix AND e.{ts} = v.{ts}
 UNION ALL
-SELECT {u}, {ts} + {window_ms} AS t, 0 AS pt, {flags("-")}, NULL AS last_event_ms
-FROM {ev} WHERE counter IS NOT NULL
-UNION ALL
-SELECT {u}, {ts} AS t, 1 AS pt, {zeros}, NULL AS last_event_ms FROM {versions}
+SELECT uix, {u}, {ts} + {window_ms} AS t, 0 AS pt, {counts("-")}, NULL AS last_event_ms
+FROM {ev} WHERE counter IS NOT NULL GROUP BY uix, {u}, {ts}
 """
 
 
@@ -177,7 +182,7 @@ def label_versions_sql(ev: str, versions: str) -> str:
 WITH labels AS (
   SELECT {u}, {ts} - 1 AS t FROM (
     SELECT {u}, {ts}, ROW_NUMBER() OVER (
-      PARTITION BY {u}, {names.ITEM_ID} ORDER BY {ts}, {names.EVENT_ID}) AS nth
+      PARTITION BY uix, {names.ITEM_ID} ORDER BY eo) AS nth
     FROM {ev} WHERE {names.EVENT_TYPE} = '{names.STREAM}') f
   WHERE nth = 1
 ),
