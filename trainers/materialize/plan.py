@@ -33,6 +33,8 @@ VIEW_KEYS = {
 }
 VIEW_COLUMNS = {m.VIEW: [c.name for c in m.COLUMNS] for m in VIEW_MODULES}
 _SQL_TYPES = {"int64": "BIGINT", "string": "VARCHAR"}
+BATCH_ROWS = 1_000_000
+"""Sorted rows per batch of a running sum (running.py)."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,22 @@ class _Runner:
             portable_deltas or deltas, key, sums, fills, keep
         )
         self.built.sql.append((name, portable))
-        rows = self.arrow(running.sorted_sql(deltas, key, sums, fills, keep))
-        return self.from_arrow(
-            name, running.running_table(rows, key, sums, fills, keep)
-        )
+        reader = self.con.execute(
+            running.sorted_sql(deltas, key, sums, fills, keep)
+        ).arrow(BATCH_ROWS)
+        parts = running.running_batches(reader, key, sums, fills, keep)
+        first = next(parts, None)
+        if first is None:  # no rows at all
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS {portable} LIMIT 0"
+            )
+            return name
+        self.from_arrow(name, first)
+        for part in parts:  # bounded memory: one batch of sorted rows at a time
+            self.con.register(f"{name}_arrow", part)
+            self.con.execute(f"INSERT INTO {name} FROM {name}_arrow")
+            self.con.unregister(f"{name}_arrow")
+        return name
 
     def keyed(self, name: str, source: str, column: str, parts: int) -> str:
         """A table (key, p, ix): distinct keys of `source`, partition and dense number."""

@@ -10,7 +10,7 @@ takes the sums; tests hold both forms equal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -49,35 +49,87 @@ def sorted_sql(
     return f"SELECT {', '.join(cols)} FROM ({deltas}) d ORDER BY {key}, t, pt"
 
 
+class _Carry:
+    """What the last batch's last key had summed and filled, for a key spanning batches."""
+
+    def __init__(self) -> None:
+        self.key: object = None
+        self.sums: dict[str, int] = {}
+        self.fills: dict[str, object] = {}
+
+
+def _batch(
+    rows: pa.Table,
+    key: str,
+    sums: Sequence[str],
+    fills: Sequence[str],
+    keep: Sequence[str],
+    carry: _Carry,
+) -> pa.Table:
+    n = rows.num_rows
+    keys = rows[key].combine_chunks()
+    first = np.ones(n, dtype=bool)
+    if n > 1:
+        first[1:] = pc.not_equal(keys[1:], keys[:-1]).to_numpy(zero_copy_only=False)
+    going_on = carry.key is not None and keys[0].as_py() == carry.key
+    starts = np.flatnonzero(first)
+    lengths = np.diff(np.append(starts, n))
+    head = int(lengths[0]) if going_on else 0
+    """Rows of the key the previous batch ended in."""
+    out: dict[str, pa.Array] = {c: rows[c] for c in keep}
+    for c in sums:
+        values = rows[c].cast(pa.int64()).to_numpy()  # SUMs may come as decimals
+        total = np.cumsum(values)
+        before = total[starts] - values[starts]
+        summed = total - np.repeat(before, lengths)
+        summed[:head] += carry.sums.get(c, 0)
+        carry.sums[c] = int(summed[-1])
+        out[c] = pa.array(summed)
+    for c in fills:
+        col = rows[c].combine_chunks()
+        new_starts = col.take(pa.array(starts[1:] if going_on else starts))
+        if new_starts.null_count:
+            raise ValueError(f"a key's first row lacks {c}: cannot fill forward")
+        if going_on:
+            prev = pa.array([carry.fills.get(c)], col.type)
+            col = pa.concat_arrays([prev, col])
+            filled = pc.fill_null_forward(col).slice(1)
+        else:
+            filled = pc.fill_null_forward(col)
+        carry.fills[c] = filled[-1].as_py()
+        out[c] = filled
+    carry.key = keys[-1].as_py()
+    return pa.table(out).filter(pc.equal(rows["pt"], 1))
+
+
+def running_batches(
+    batches: Iterable[pa.RecordBatch],
+    key: str,
+    sums: Sequence[str],
+    fills: Sequence[str],
+    keep: Sequence[str],
+) -> Iterator[pa.Table]:
+    """Point rows of sorted_sql's rows, batch by batch, with running sums and fills per key.
+
+    Each key's first row must carry every `fills` value (its first event), so filling
+    forward never crosses from one key into the next; a key may span batches.
+    """
+    carry = _Carry()
+    for batch in batches:
+        if batch.num_rows:
+            yield _batch(pa.Table.from_batches([batch]), key, sums, fills, keep, carry)
+
+
 def running_table(
     rows: pa.Table,
     key: str,
     sums: Sequence[str],
     fills: Sequence[str],
     keep: Sequence[str],
+    batch_rows: int | None = None,
 ) -> pa.Table:
-    """Point rows of sorted_sql's rows with running sums and last non-null values per key.
-
-    Each key's first row must carry every `fills` value (its first event), so filling
-    forward over the whole column never crosses from one key into the next.
-    """
-    n = rows.num_rows
-    keys = rows[key].combine_chunks()
-    first = np.ones(n, dtype=bool)
-    if n > 1:
-        first[1:] = pc.not_equal(keys[1:], keys[:-1]).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(first)
-    lengths = np.diff(np.append(starts, n))
-    point = pc.equal(rows["pt"], 1)
-    out: dict[str, pa.Array] = {c: rows[c] for c in keep}
-    for c in sums:
-        values = rows[c].cast(pa.int64()).to_numpy()  # SUMs may come as decimals
-        total = np.cumsum(values)
-        before = total[starts] - values[starts]
-        out[c] = pa.array(total - np.repeat(before, lengths))
-    for c in fills:
-        col = rows[c].combine_chunks()
-        if n and col.null_count and not pc.all(pc.is_valid(col.take(starts))).as_py():
-            raise ValueError(f"a key's first row lacks {c}: cannot fill forward")
-        out[c] = pc.fill_null_forward(col)
-    return pa.table(out).filter(point)
+    """running_batches over a whole table (in batches of batch_rows, to test the carry)."""
+    parts = list(running_batches(rows.to_batches(batch_rows), key, sums, fills, keep))
+    if not parts:
+        return pa.table({c: rows[c] for c in [*keep, *sums, *fills]}).slice(0, 0)
+    return pa.concat_tables(parts)

@@ -184,6 +184,16 @@ def test_popularity_counts_whole_days() -> None:
     assert diff(views.online("item_popularity"), want, "item_popularity") == []
 
 
+def test_an_empty_log_gives_empty_views() -> None:
+    ev = event_frame([("u", "p1", POD, "like", T0)])  # rejected: nothing is accepted
+    views = build_frame(ev, END)
+    assert views.built.rejected == {"unknown_event_type": 1}
+    for view in ("user_weak_signals", "colisten_edges", "item_popularity"):
+        assert views.offline(view).empty and views.online(view) == {}, view
+    views = build_frame(ev.iloc[:0], END)
+    assert views.built.events == 0 and views.offline("user_recent_items").empty
+
+
 def test_hand_logs_equal_the_reference() -> None:
     ev = event_frame(
         [

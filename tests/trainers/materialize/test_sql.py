@@ -10,6 +10,7 @@ import pytest
 import sqlglot
 
 from stream_processors.clock import partition_of
+from stream_processors.user_state import WINDOW_MS
 from tests.trainers.conftest import TinyWorld
 from tests.trainers.materialize.frames import Views, build_world
 from trainers.materialize import popularity, running, users
@@ -45,6 +46,26 @@ def test_running_window_equals_numpy(views: Views, table: str) -> None:
     b = numpy_rows.sort_values([key, "t"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     assert running.running_sql and popularity.VALUE_SUMS and users.WEAK_COUNTERS
+
+
+def test_running_sums_carry_keys_across_batches(views: Views) -> None:
+    sql = users.weak_signal_deltas_sql("m_ev", "m_uv", WINDOW_MS)
+    keep = ["uix", "t", "user_id"]
+    rows = (
+        views.con.execute(
+            running.sorted_sql(sql, "uix", users.WEAK_COUNTERS, ["last_event_ms"], keep)
+        )
+        .arrow()
+        .read_all()
+    )
+    whole = running.running_table(
+        rows, "uix", users.WEAK_COUNTERS, ["last_event_ms"], keep
+    )
+    for size in (1, 7, 1000):
+        cut = running.running_table(
+            rows, "uix", users.WEAK_COUNTERS, ["last_event_ms"], keep, batch_rows=size
+        )
+        assert cut.equals(whole), size
 
 
 @pytest.mark.parametrize("table", ["m_valid", "m_sweep1", "m_edge_points"])
