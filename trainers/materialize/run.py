@@ -140,7 +140,6 @@ def materialize(
     for view, table in built.offline.items():
         rows, size = write.write_offline(
             con,
-            view,
             table,
             OFFLINE_SCHEMAS[view],
             offline_path(view, store_cfg.data_dir),

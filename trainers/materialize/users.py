@@ -43,18 +43,18 @@ WINDOW w AS (PARTITION BY uix, {names.ITEM_ID} ORDER BY eo)
 def sweeps_sql(
     touches: str, window_ms: int, cutoff_ms: int, portable: bool = False
 ) -> str:
-    """Per event still holding an entry when it leaves the window: the sweep instant s."""
+    """Per event (eo) still holding an entry when it leaves the window: the sweep instant s."""
     probes = (
-        f"SELECT p, {names.TS} + {window_ms} AS x, {names.EVENT_ID} FROM {touches} "
+        f"SELECT p, {names.TS} + {window_ms} AS x, eo FROM {touches} "
         f"WHERE expires = 1 AND {names.TS} + {window_ms} < {cutoff_ms}"
     )
     times = f"SELECT p, {names.TS} AS t FROM {touches}"
-    return at_or_after_sql(probes, times, names.EVENT_ID, portable)
+    return at_or_after_sql(probes, times, "eo", portable)
 
 
 def timeline_sql(touches: str, sweeps: str) -> str:
     """Events (kind 0) and distinct sweep instants (kind 1) per user, with position g."""
-    cols = [names.EVENT_ID, "eo", names.ITEM_ID, names.ITEM_TYPE, names.EVENT_TYPE]
+    cols = ["eo", names.ITEM_ID, names.ITEM_TYPE, names.EVENT_TYPE]
     null_cols = ", ".join(f"NULL AS {c}" for c in cols)
     ev_cols = ", ".join(cols)
     return f"""
@@ -67,7 +67,7 @@ FROM (
   UNION ALL
   SELECT DISTINCT t.{names.USER_ID}, t.uix, w.s AS {names.TS}, 1 AS kind, {null_cols},
     NULL AS prev_ts, NULL AS next_ts
-  FROM {sweeps} w JOIN {touches} t ON t.{names.EVENT_ID} = w.{names.EVENT_ID}
+  FROM {sweeps} w JOIN {touches} t ON t.eo = w.eo
   WHERE w.s IS NOT NULL
 ) u
 """
@@ -83,13 +83,13 @@ WITH e AS (
 ),
 at_ts AS (SELECT {u}, {ts}, MIN(g) AS g0 FROM {timeline} GROUP BY {u}, {ts}),
 last_g AS (SELECT {u}, MAX(g) AS gz FROM {timeline} GROUP BY {u})
-SELECT e.{u}, e.{names.EVENT_ID}, e.{i}, e.{names.ITEM_TYPE}, e.{names.EVENT_TYPE},
+SELECT e.{u}, e.eo, e.{i}, e.{names.ITEM_TYPE}, e.{names.EVENT_TYPE},
   e.{ts}, e.g, e.prev_ts,
   CASE WHEN e.next_ts IS NOT NULL AND e.next_ts < e.{ts} + {window_ms} THEN e.next_g
        WHEN w.s IS NOT NULL THEN a.g0
        ELSE z.gz + 1 END AS end_g
 FROM e
-LEFT JOIN {sweeps} w ON w.{names.EVENT_ID} = e.{names.EVENT_ID}
+LEFT JOIN {sweeps} w ON w.eo = e.eo
 LEFT JOIN at_ts a ON a.{u} = e.{u} AND a.{ts} = w.s
 JOIN last_g z ON z.{u} = e.{u}
 """

@@ -46,7 +46,6 @@ def _batches(
 
 def write_offline(
     con: duckdb.DuckDBPyConnection,
-    view: str,
     table: str,
     schema: pa.Schema,
     folder: Path,
@@ -61,7 +60,6 @@ def write_offline(
                 out.write_table(stamped(batch, schema))
                 rows += batch.num_rows
     os.replace(tmp, final)
-    del view
     return rows, final.stat().st_size
 
 
