@@ -1,13 +1,16 @@
-"""Materializer benchmark: events/s of the SQL path and of trainers/backfill.py, side by side.
+"""Materializer benchmark: events/s of the SQL path and of the old Python backfill, side by side.
 
 Usage: ``python bench/materialize_bench.py --world DIR [--cutoff split|end|MS]``
 or ``--scale small --seed 7`` (generates the world under a temp dir first).
+``--backfill-from DIR`` also times the Python replay it replaced (trainers/backfill.py,
+removed): DIR is a checkout of a commit that still has it, e.g.
+``git worktree add /tmp/colisten-backfill 655d8ad``; that path runs on DIR's code.
 
 Each path runs in its own child process on a fresh store (SQLite online, parquet
 offline), so each peak RSS is its own; reported per path: events folded, wall seconds
 (and the materializer's seconds per step), events/s, peak RSS, offline rows and bytes on
 disk per view. ``--recent-items labels,all`` runs the materializer once per offline
-mode; ``--no-backfill`` skips the Python path (hours on ``large``). Results go to stdout
+mode; without ``--backfill-from`` only the materializer runs. Results go to stdout
 and, with ``--json``, to a file.
 """
 
@@ -53,11 +56,10 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     world, store = Path(args.world), Path(args.store)
     cutoff = _cutoff(world, args.cutoff)
     cfg = FeatureStoreConfig(online="sqlite", data_dir=store)
-    from trainers.backfill import backfill
-    from trainers.materialize.run import materialize
-
     t0 = time.perf_counter()
     if args.path == "backfill":
+        from trainers.backfill import backfill  # from the --backfill-from checkout
+
         stats = backfill(world, cfg, cutoff, progress=False)
         figures: dict[str, Any] = {
             "events": stats.events,
@@ -65,6 +67,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             "rows_online": stats.rows_online,
         }
     else:
+        from trainers.materialize.run import materialize
+
         stats = materialize(
             world,
             cfg,
@@ -119,6 +123,8 @@ def run_child(
         cmd += ["--threads", str(args.threads)]
     if args.memory_limit:
         cmd += ["--memory-limit", args.memory_limit]
+    if path == "backfill":
+        cmd += ["--backfill-from", str(args.backfill_from)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"{path} failed:\n{done.stderr[-4000:]}")
@@ -158,7 +164,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--cutoff", default="split", help="split, end or UTC ms")
     ap.add_argument("--recent-items", default="labels,all")
-    ap.add_argument("--no-backfill", action="store_true")
+    ap.add_argument(
+        "--backfill-from",
+        type=Path,
+        default=None,
+        help="a checkout with trainers/backfill.py: also time the old Python path",
+    )
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument(
         "--memory-limit", default=None, help="DuckDB memory_limit, e.g. 4GB"
@@ -169,6 +180,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         args.path = args.child
+        if args.child == "backfill":
+            sys.path.insert(0, str(args.backfill_from.resolve()))
         print(json.dumps(child(args)))
         return
     tmp = Path(tempfile.mkdtemp(prefix="materialize-bench-"))
@@ -181,7 +194,9 @@ def main() -> None:
         world = tmp / f"world-{args.scale}"
         generate_world(args.scale, args.seed, world, progress=False)
     paths = [f"materialize:{m}" for m in args.recent_items.split(",") if m]
-    if not args.no_backfill:
+    if args.backfill_from:
+        if not (args.backfill_from / "trainers" / "backfill.py").is_file():
+            ap.error(f"{args.backfill_from} has no trainers/backfill.py")
         paths.insert(0, "backfill")
     results = []
     for n, path in enumerate(paths):

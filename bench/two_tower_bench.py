@@ -1,7 +1,7 @@
 """Two-tower benchmark: epoch time, and one-row user-tower latency (numpy vs Keras).
 
 Usage: ``python bench/two_tower_bench.py --store DIR/feast --world DIR [--epochs 1]``
-where the store was filled by ``colisten evaluate`` (backfill, content, HGNN). Reports
+where the store was filled by ``colisten evaluate`` (materialized features, content, HGNN). Reports
 seconds per 2T-HGNN epoch, and for ONE feature row the median latency of the numpy
 runtime, Keras ``model(x)`` and ``model.predict`` (all giving the same vector).
 """

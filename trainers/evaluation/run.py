@@ -37,16 +37,16 @@ def _timed(timing: dict[str, float], key: str, fn: Callable[[], Any]) -> Any:
     return out
 
 
-def _backfill_once(
+def _materialize_once(
     world: Path, store_cfg: Any, cutoff: int, progress: bool
 ) -> dict[str, Any]:
-    from trainers.backfill import backfill
+    from trainers.materialize.run import materialize
 
-    marker = store_cfg.data_dir / "backfill.json"
+    marker = store_cfg.data_dir / "materialize.json"
     if marker.exists() and json.loads(marker.read_text()).get("cutoff_ms") == cutoff:
         return json.loads(marker.read_text())
-    stats = backfill(world, store_cfg, cutoff, progress=progress)
-    info = {"cutoff_ms": cutoff, **asdict(stats)}
+    stats = materialize(world, store_cfg, cutoff, progress=progress)
+    info = {"cutoff_ms": cutoff, **stats.as_dict()}
     marker.write_text(json.dumps(info, indent=2))
     return info
 
@@ -80,8 +80,8 @@ def run_evaluation(
         return got
 
     catalogue = fmt.read_catalogue(world)
-    backfill_info = stage(
-        "backfill", lambda: _backfill_once(world, store_cfg, cutoff, progress)
+    features_info = stage(
+        "features", lambda: _materialize_once(world, store_cfg, cutoff, progress)
     )
     content = stage(
         "content",
@@ -156,7 +156,7 @@ def run_evaluation(
         "cutoff_ms": cutoff,
         "holdout_days": cfg.holdout_days,
         "config": _jsonable(asdict(cfg)),
-        "backfill": backfill_info,
+        "features": features_info,
         "timing_s": timing,
         **_model_records(runs[cfg.seeds[0]]),
     }

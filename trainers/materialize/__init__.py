@@ -4,9 +4,11 @@
 `user_weak_signals`, `user_recent_items`, `colisten_edges` and `item_popularity` (and
 writes `user_profile`) from the parquet event log as of a cut-off, with DuckDB: the rows
 the stream worker (stream_processors/app.py, folds in user_state.py and pair_state.py)
-writes after consuming the same events, version for version. It takes the place of the
-Python replay in trainers/backfill.py (same arguments); the pandas reference of the
-rules is stream_processors/reference.py, and the tests hold all three equal.
+writes after consuming the same events, version for version. It replaced a Python
+replay of the stream's folds (trainers/backfill.py, ~1.1k events/s; bench/
+materialize_bench.py --backfill-from times it from an old checkout). The pandas
+reference of the rules is stream_processors/reference.py; the tests hold the reference,
+a real worker and this equal.
 
 The rules (the stream's, as the code has them):
 
@@ -61,7 +63,7 @@ lands on (for each (user, item)'s first stream, the version in effect 1 ms befor
 and each user's last version go offline: exact for every read training and evaluation
 make, and a read at any other time returns the newest kept version before it. On
 `small` (split) that is 7,315 of 122,423 versions and halves the offline store (5.1 vs
-10.7 MiB for the backfill's every-version layout). `recent_items="all"` keeps every
+10.7 MiB for every version). `recent_items="all"` keeps every
 version.
 
 Where a row here can differ from the stream's (none is a change of rule):
@@ -73,7 +75,7 @@ Where a row here can differ from the stream's (none is a change of rule):
 - The stream drops a repeated event id only among the same user's 64 most recent ids;
   here an id counts once in the whole log (the contract's idempotency key).
 - The stream folds in arrival order; events that arrive out of event-time order can pair
-  differently there. Here, as in the reference and the backfill, the log is folded in
+  differently there. Here, as in the reference, the log is folded in
   event-time order.
 
 Layout: events.py (contract checks, dedupe), users.py (stage 1), edges.py and

@@ -1,7 +1,6 @@
 """The entry point: materialize a world's stream-fed views and user_profile into a store.
 
-`materialize(world, store_cfg, cutoff_ms)` takes the place of trainers.backfill.backfill
-(same arguments, a stats object): it reads the event log with DuckDB, runs the SQL of
+`materialize(world, store_cfg, cutoff_ms)` reads the event log with DuckDB, runs the SQL of
 plan.build_views, writes every version offline and the last one online, and reports
 what it did, with a progress bar over its steps.
 """

@@ -1,15 +1,13 @@
-"""On synthetic worlds the materialized rows equal the pandas reference and the backfill."""
+"""On synthetic worlds the materialized rows equal the pandas reference."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from colisten.world import format as fmt
 from colisten.world.generator import generate_world
-from feature_repo.config import FeatureStoreConfig
 from tests.trainers.conftest import TinyWorld
 from tests.trainers.materialize.frames import (
     DAY,
@@ -18,7 +16,7 @@ from tests.trainers.materialize.frames import (
     diff,
     reference,
 )
-from trainers.materialize.plan import VIEW_COLUMNS, VIEW_KEYS
+from trainers.materialize.plan import VIEW_KEYS
 
 WINDOW = 90 * DAY
 
@@ -38,41 +36,6 @@ def test_online_rows_equal_the_reference(
     )
     for view in VIEWS:
         assert diff(views.online(view), want[view], view)[:3] == [], view
-
-
-def _collapsed(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Backfill rows, one per (key, ms): the newest stamp of each millisecond."""
-    us = frame["event_timestamp"].astype("int64")
-    if str(frame["event_timestamp"].dtype).endswith("[ns, UTC]"):
-        us = us // 1000
-    frame = frame.assign(ts=us // 1000, _us=us).sort_values([key, "_us"])
-    return frame.drop_duplicates([key, "ts"], keep="last").drop(columns=["_us"])
-
-
-def test_every_version_equals_the_backfill(tiny: TinyWorld, tmp_path: Path) -> None:
-    """Short window and cap: sweeps, re-pairs and caps all happen before the split."""
-    from trainers.backfill import backfill
-
-    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    window, cap, cutoff = 20 * DAY, 3, tiny.manifest.split_ms
-    backfill(tiny.path, cfg, cutoff, cap=cap, window_ms=window, progress=False)
-    views = build_world(
-        tiny.path, cutoff, window_ms=window, cap=cap, recent_items="all"
-    )
-    for view in VIEWS:
-        key, cols = VIEW_KEYS[view], VIEW_COLUMNS[view]
-        offline = cfg.data_dir / "offline" / view
-        twin = _collapsed(pd.read_parquet(offline), key)
-        mine = views.offline(view)
-        assert len(twin) == len(mine), view
-        on = [key, "ts"]
-        both = twin.merge(
-            mine, on=on, suffixes=("_bf", ""), how="outer", indicator=True
-        )
-        assert (both["_merge"] == "both").all(), view
-        for col in cols:
-            left = both[f"{col}_bf"].map(_plain)
-            assert (left == both[col].map(_plain)).all(), (view, col)
 
 
 def _plain(v: object) -> object:

@@ -1,4 +1,4 @@
-"""A tiny store filled by the backfill, with fake content, a small HGNN and a 2T-HGNN."""
+"""A tiny store filled by the materializer, with fake content, a small HGNN and a 2T-HGNN."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 from feature_repo.config import FeatureStoreConfig
 from tests.trainers.conftest import TinyWorld
-from trainers.backfill import BackfillStats, backfill
 from trainers.content import write_item_content
 from trainers.hgnn.config import HGNNConfig
 from trainers.hgnn.pipeline import run_hgnn
+from trainers.materialize.run import MaterializeStats, materialize
 from trainers.two_tower.config import TwoTowerConfig
 from trainers.two_tower.pipeline import TwoTowerRun, run_two_tower
 
@@ -25,17 +25,17 @@ class TinyStore:
     """The tiny world's features in a fresh SQLite + parquet store."""
 
     cfg: FeatureStoreConfig
-    stats: BackfillStats
+    stats: MaterializeStats
     models: Path
     hgnn_version: str
 
 
 @pytest.fixture(scope="session")
 def tiny_store(tiny: TinyWorld, tmp_path_factory: pytest.TempPathFactory) -> TinyStore:
-    """Backfill up to the split, fake content, a 2-epoch HGNN."""
+    """Materialize up to the split, fake content, a 2-epoch HGNN."""
     root = tmp_path_factory.mktemp("tt-store")
     cfg = FeatureStoreConfig(online="sqlite", data_dir=root / "feast")
-    stats = backfill(tiny.path, cfg, tiny.manifest.split_ms, progress=False)
+    stats = materialize(tiny.path, cfg, tiny.manifest.split_ms, progress=False)
     write_item_content(tiny.content, cfg)
     version = run_hgnn(
         cfg,
