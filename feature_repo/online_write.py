@@ -11,6 +11,10 @@ from row dicts, with one encoder per column kind, and hands them to the store:
   tests), with the file in WAL mode so readers never block the writer;
 - any other online store (Redis): the provider's own `online_write_batch`.
 
+`write_table` takes an Arrow table instead of row dicts; into SQLite it encodes the same
+bytes column by column (feature_repo.online_columns), for bulk loads such as the batch
+materializer's.
+
 Reads are unchanged: `get_online_features` sees exactly what a push would have written.
 """
 
@@ -20,8 +24,11 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
+import pyarrow as pa
 from feast import FeatureStore, FeatureView
 from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.infra.online_stores.helpers import compute_table_id, extract_text_and_num
@@ -38,6 +45,7 @@ from feast.protos.feast.types.Value_pb2 import (
 from feast.utils import to_naive_utc
 
 from colisten import names
+from feature_repo import online_columns
 from feature_repo.schema import Column
 
 Row = Mapping[str, Any]
@@ -125,6 +133,41 @@ class OnlineWriter:
                 )
         return sum(len(t) for t in tuples.values())
 
+    def write_table(self, view: str, table: pa.Table) -> int:
+        """Write one view's rows from an Arrow table (join key, features, event_timestamp).
+
+        The same rows as `write(view: table.to_pylist())`; into SQLite the bytes are
+        encoded column by column (feature_repo.online_columns), for bulk loads.
+        """
+        if self._sqlite_path is None or not table.num_rows:
+            return self.write({view: table.to_pylist()})
+        layout = self.layouts[view]
+        keys = online_columns.entity_keys(
+            layout.join_key, table[layout.join_key].to_pylist()
+        )
+        stamps = table[names.EVENT_TIMESTAMP].cast(pa.timestamp("us")).to_pylist()
+        params: list[tuple[Any, ...]] = []
+        for col in layout.columns:
+            values = online_columns.value_bytes(table[col.name], col.kind)
+            texts = online_columns.value_texts(table[col.name], col.kind)
+            params.extend(
+                zip(
+                    keys,
+                    repeat(col.name),
+                    values,
+                    texts,
+                    stamps,
+                    repeat(None),
+                    strict=False,
+                )
+            )
+        params.sort(key=itemgetter(0, 1))  # in primary-key order: B-tree appends
+        conn = self._connection()
+        sql = self._upsert_sql(conn, view)
+        with conn:
+            conn.executemany(sql, params)
+        return table.num_rows
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             assert self._sqlite_path is not None
@@ -133,6 +176,7 @@ class OnlineWriter:
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-131072")  # 128 MiB of pages for bulk loads
             self._conn = conn
         return self._conn
 
@@ -148,25 +192,28 @@ class OnlineWriter:
             )
         self._checked.add(table)
 
+    def _upsert_sql(self, conn: sqlite3.Connection, view: str) -> str:
+        table = compute_table_id(self.store.project, self._views[view])
+        self._check_table(conn, table)
+        return (
+            f'INSERT INTO "{table}" (entity_key, feature_name, value, value_text, '
+            "event_ts, created_ts) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(entity_key, feature_name) DO UPDATE SET value = excluded.value, "
+            "value_text = excluded.value_text, event_ts = excluded.event_ts, "
+            "created_ts = excluded.created_ts "
+            # an older row never replaces a newer one (as Feast's Redis store does):
+            # after a rebalance the worker that lost a partition may still flush
+            # rows its successor has already superseded. Feast keeps event_ts in
+            # whole seconds here, so within one second the later write still wins.
+            f'WHERE excluded.event_ts >= "{table}".event_ts'
+        )
+
     def _write_sqlite(self, tuples: Mapping[str, list[WriteTuple]]) -> None:
         conn = self._connection()
         version = self.store.config.entity_key_serialization_version
         statements = []
         for view, data in tuples.items():
-            table = compute_table_id(self.store.project, self._views[view])
-            self._check_table(conn, table)
-            sql = (
-                f'INSERT INTO "{table}" (entity_key, feature_name, value, value_text, '
-                "event_ts, created_ts) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(entity_key, feature_name) DO UPDATE SET value = excluded.value, "
-                "value_text = excluded.value_text, event_ts = excluded.event_ts, "
-                "created_ts = excluded.created_ts "
-                # an older row never replaces a newer one (as Feast's Redis store does):
-                # after a rebalance the worker that lost a partition may still flush
-                # rows its successor has already superseded. Feast keeps event_ts in
-                # whole seconds here, so within one second the later write still wins.
-                f'WHERE excluded.event_ts >= "{table}".event_ts'
-            )
+            sql = self._upsert_sql(conn, view)
             params = []
             for key, values, ts, _ in data:
                 key_bin = serialize_entity_key(

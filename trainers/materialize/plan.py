@@ -10,12 +10,15 @@ SQL), and three steps in Python over Arrow: the Kafka partition of each key
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from colisten import names
 from feature_repo import colisten_edges, item_popularity, user_recent_items
@@ -123,17 +126,26 @@ class _Runner:
             running.sorted_sql(deltas, key, sums, fills, keep)
         ).arrow(BATCH_ROWS)
         parts = running.running_batches(reader, key, sums, fills, keep)
-        first = next(parts, None)
-        if first is None:  # no rows at all
+        # Bounded memory: one batch of sorted rows at a time, the point rows spilled to
+        # a parquet file. Nothing else may run on the connection until the reader is
+        # spent: a query there ends DuckDB's pending result, and the reader with it.
+        with tempfile.TemporaryDirectory(prefix="colisten-running-") as tmp:
+            spill = Path(tmp) / f"{name}.parquet"
+            writer: pq.ParquetWriter | None = None
+            for part in parts:
+                if writer is None:
+                    writer = pq.ParquetWriter(spill, part.schema)
+                writer.write_table(part)
+            if writer is None:  # no rows at all
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {name} AS {portable} LIMIT 0"
+                )
+                return name
+            writer.close()
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS {portable} LIMIT 0"
+                f"CREATE OR REPLACE TEMP TABLE {name} AS "
+                f"FROM read_parquet('{spill.as_posix()}')"
             )
-            return name
-        self.from_arrow(name, first)
-        for part in parts:  # bounded memory: one batch of sorted rows at a time
-            self.con.register(f"{name}_arrow", part)
-            self.con.execute(f"INSERT INTO {name} FROM {name}_arrow")
-            self.con.unregister(f"{name}_arrow")
         return name
 
     def keyed(self, name: str, source: str, column: str, parts: int) -> str:

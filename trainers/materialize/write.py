@@ -63,11 +63,6 @@ def write_offline(
     return rows, final.stat().st_size
 
 
-def online_rows(batch: pa.RecordBatch, schema: pa.Schema) -> list[dict[str, Any]]:
-    """Row dicts for OnlineWriter: join key, features, event_timestamp (aware UTC)."""
-    return stamped(batch, schema).to_pylist()
-
-
 def write_online(
     con: duckdb.DuckDBPyConnection,
     view: str,
@@ -84,7 +79,7 @@ def write_online(
         total=n, desc=f"online {view}", unit="rows", disable=not progress, leave=False
     ) as bar:
         for batch in _batches(con, table, ONLINE_CHUNK):
-            writer.write({view: online_rows(batch, schema)})
+            writer.write_table(view, stamped(batch, schema))
             done += batch.num_rows
             bar.update(batch.num_rows)
     return done
