@@ -9,7 +9,8 @@ removed): DIR is a checkout of a commit that still has it, e.g.
 Each path runs in its own child process on a fresh store (SQLite online, parquet
 offline), so each peak RSS is its own; reported per path: events folded, wall seconds
 (and the materializer's seconds per step), events/s, peak RSS, offline rows and bytes on
-disk per view. ``--recent-items labels,all`` runs the materializer once per offline
+disk per view. ``--check`` then compares every online row with the pandas reference.
+``--recent-items labels,all`` runs the materializer once per offline
 mode; without ``--backfill-from`` only the materializer runs. Results go to stdout
 and, with ``--json``, to a file.
 """
@@ -88,6 +89,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             "colistens": stats.colistens,
         }
     seconds = time.perf_counter() - t0
+    if args.check:
+        figures["check"] = check_online(world, cfg, cutoff)
     offline = _offline_bytes(store)
     return {
         "path": args.path,
@@ -101,6 +104,34 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         "offline_mib": round(sum(offline.values()) / 2**20, 2),
         **figures,
     }
+
+
+def check_online(world: Path, cfg: Any, cutoff: int) -> dict[str, Any]:
+    """Every online key of every view against the pandas reference (slow on large)."""
+    import pandas as pd
+
+    from colisten.world import format as fmt
+    from feature_repo.sources import offline_path
+    from feature_repo.store import open_store
+    from stream_processors.reference import expected_views
+    from stream_processors.verify import diff_view
+
+    t0 = time.perf_counter()
+    events = fmt.read_events(world)
+    expected = expected_views(events[events["ts"] < cutoff], 4)
+    store = open_store(cfg)
+    pairs = sorted(
+        set(pd.read_parquet(offline_path("colisten_edges", cfg.data_dir))["pair_id"])
+    )
+    out: dict[str, Any] = {}
+    for view, want in expected.items():
+        extra = pairs if view == "colisten_edges" else None
+        out[view] = {
+            "keys": len(want),
+            "differences": diff_view(store, view, want, extra_keys=extra, limit=5),
+        }
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
 
 
 def run_child(
@@ -125,6 +156,8 @@ def run_child(
         cmd += ["--memory-limit", args.memory_limit]
     if path == "backfill":
         cmd += ["--backfill-from", str(args.backfill_from)]
+    if args.check:
+        cmd += ["--check"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"{path} failed:\n{done.stderr[-4000:]}")
@@ -153,6 +186,8 @@ def report(results: list[dict[str, Any]]) -> str:
             )
         if "step_seconds" in r:
             lines.append(f"{r['path']} steps (s): {r['step_seconds']}")
+        if "check" in r:
+            lines.append(f"{r['path']} online rows vs the reference: {r['check']}")
     return "\n".join(lines)
 
 
@@ -173,6 +208,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument(
         "--memory-limit", default=None, help="DuckDB memory_limit, e.g. 4GB"
+    )
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="compare every online row with the pandas reference (after timing)",
     )
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
