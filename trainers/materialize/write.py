@@ -38,9 +38,9 @@ def stamped(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def _batches(
-    con: duckdb.DuckDBPyConnection, table: str, rows: int
+    con: duckdb.DuckDBPyConnection, sql: str, rows: int
 ) -> Iterator[pa.RecordBatch]:
-    reader = con.execute(f"SELECT * FROM {table}").arrow(rows)
+    reader = con.execute(sql).arrow(rows)
     yield from reader
 
 
@@ -55,7 +55,7 @@ def write_offline(
     final, tmp = folder / PART, folder / f".{PART}.tmp"
     rows = 0
     with pq.ParquetWriter(tmp, schema) as out:
-        for batch in _batches(con, table, BATCH_ROWS):
+        for batch in _batches(con, f"SELECT * FROM {table}", BATCH_ROWS):
             if batch.num_rows:
                 out.write_table(stamped(batch, schema))
                 rows += batch.num_rows
@@ -71,14 +71,22 @@ def write_online(
     writer: Any,
     progress: bool = False,
 ) -> int:
-    """Write a view's last versions through an OnlineWriter, ONLINE_CHUNK rows at a time."""
+    """Write a view's last versions through an OnlineWriter, ONLINE_CHUNK rows at a time.
+
+    Rows go in the order of Feast's SQLite key (its serialized entity key: the key's
+    byte length, then its bytes), so every chunk appends to the table's B-trees (the
+    online load of `large`, 13M SQLite rows: 335 s in DuckDB's order, 202 s in key
+    order; two runs on shared cores, not side by side).
+    """
     total = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     n = int(total[0]) if total else 0
     done = 0
     with tqdm(
         total=n, desc=f"online {view}", unit="rows", disable=not progress, leave=False
     ) as bar:
-        for batch in _batches(con, table, ONLINE_CHUNK):
+        key = writer.layouts[view].join_key
+        ordered = f"SELECT * FROM {table} ORDER BY strlen({key}), {key}"
+        for batch in _batches(con, ordered, ONLINE_CHUNK):
             writer.write_table(view, stamped(batch, schema))
             done += batch.num_rows
             bar.update(batch.num_rows)
