@@ -75,7 +75,7 @@ def write_online(
 
     Rows go in the order of Feast's SQLite key (its serialized entity key: the key's
     byte length, then its bytes), so every chunk appends to the table's B-trees (the
-    online load of `large`, 13M SQLite rows: 335 s in DuckDB's order, 202 s in key
+    online load of `large`, ~14M SQLite rows: 335 s in DuckDB's order, 202 s in key
     order; two runs on shared cores, not side by side).
     """
     total = con.execute(f"SELECT count(*) FROM {table}").fetchone()
