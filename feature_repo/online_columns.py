@@ -6,7 +6,8 @@ materializer writes millions of edges) encodes the same bytes column by column h
 
 - entity keys: Feast's key serialization (version 3) for one string join key;
 - int64 and float32 values: the protobuf wire form of `Value` (field 4 varint, field 6
-  fixed32), with numpy; strings: field 2, length-delimited; lists fall back to protobuf;
+  fixed32), with numpy; strings: field 2, length-delimited; lists go through ENCODERS,
+  the per-value protobuf encoders OnlineWriter.write uses too;
 - `value_text` as `extract_text_and_num` gives it (the string, `str` of the number).
 
 Tests hold every byte equal to `ValueProto.SerializeToString` and `serialize_entity_key`.
@@ -15,17 +16,29 @@ Tests hold every byte equal to `ValueProto.SerializeToString` and `serialize_ent
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from feast.protos.feast.types.Value_pb2 import FloatList, Int64List, StringList
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 
 _INT64_TAG, _FLOAT_TAG, _STRING_TAG = 0x20, 0x35, 0x12
 """Value's oneof fields: int64_val = 4 (varint), float_val = 6 (fixed32), string_val = 2."""
 _STRING_TYPE = 2
 """feast ValueType.STRING, as serialize_entity_key writes it."""
+
+ENCODERS: dict[str, Callable[[Any], ValueProto]] = {
+    "int64": lambda v: ValueProto(int64_val=int(v)),
+    "float32": lambda v: ValueProto(float_val=float(v)),
+    "string": lambda v: ValueProto(string_val=str(v)),
+    "string[]": lambda v: ValueProto(string_list_val=StringList(val=list(v))),
+    "int64[]": lambda v: ValueProto(int64_list_val=Int64List(val=[int(x) for x in v])),
+    "float32[]": lambda v: ValueProto(float_list_val=FloatList(val=list(v))),
+}
+"""Column kind (feature_repo.schema) -> ValueProto encoder; None becomes an empty value."""
 
 
 def entity_keys(join_key: str, values: Sequence[str]) -> list[bytes]:
@@ -82,7 +95,7 @@ def value_bytes(column: pa.Array | pa.ChunkedArray, kind: str) -> list[bytes]:
             out.append(head + raw)
     else:
         return [
-            b"" if v is None else _list_value(kind, v).SerializeToString()
+            b"" if v is None else ENCODERS[kind](v).SerializeToString()
             for v in column.to_pylist()
         ]
     if not valid.all():
@@ -93,12 +106,6 @@ def value_bytes(column: pa.Array | pa.ChunkedArray, kind: str) -> list[bytes]:
 def _string_head(n: int) -> bytes:
     flat, _ = _varints(np.array([n]))
     return bytes((_STRING_TAG,)) + flat.tobytes()
-
-
-def _list_value(kind: str, v: list) -> ValueProto:
-    from feature_repo.online_write import ENCODERS
-
-    return ENCODERS[kind](v)
 
 
 def value_texts(column: pa.Array | pa.ChunkedArray, kind: str) -> list[str | None]:

@@ -21,7 +21,7 @@ Reads are unchanged: `get_online_features` sees exactly what a push would have w
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
@@ -35,31 +35,17 @@ from feast.infra.online_stores.helpers import compute_table_id, extract_text_and
 from feast.infra.online_stores.sqlite import SqliteOnlineStore
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import (
-    FloatList,
-    Int64List,
-    StringList,
-)
-from feast.protos.feast.types.Value_pb2 import (
     Value as ValueProto,
 )
 from feast.utils import to_naive_utc
 
 from colisten import names
 from feature_repo import online_columns
+from feature_repo.online_columns import ENCODERS
 from feature_repo.schema import Column
 
 Row = Mapping[str, Any]
 WriteTuple = tuple[EntityKeyProto, dict[str, ValueProto], datetime, None]
-
-ENCODERS: dict[str, Callable[[Any], ValueProto]] = {
-    "int64": lambda v: ValueProto(int64_val=int(v)),
-    "float32": lambda v: ValueProto(float_val=float(v)),
-    "string": lambda v: ValueProto(string_val=str(v)),
-    "string[]": lambda v: ValueProto(string_list_val=StringList(val=list(v))),
-    "int64[]": lambda v: ValueProto(int64_list_val=Int64List(val=[int(x) for x in v])),
-    "float32[]": lambda v: ValueProto(float_list_val=FloatList(val=list(v))),
-}
-"""Column kind (feature_repo.schema) -> ValueProto encoder; None becomes an empty value."""
 
 _SQLITE_COLUMNS = ("entity_key", "feature_name", "value", "value_text")
 

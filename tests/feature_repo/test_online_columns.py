@@ -18,7 +18,8 @@ from colisten import names
 from feature_repo import online_columns
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.definitions import OFFLINE_SCHEMAS, PUSH_FED_LAYOUTS
-from feature_repo.online_write import ENCODERS, OnlineWriter
+from feature_repo.online_columns import ENCODERS
+from feature_repo.online_write import OnlineWriter
 from feature_repo.store import apply_definitions, open_store
 
 INTS = [0, 1, 127, 128, 300, 16_383, 16_384, 2**31, 1_776_357_274_422, 2**63 - 1]

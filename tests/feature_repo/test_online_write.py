@@ -13,7 +13,8 @@ from colisten import names
 from feature_repo import colisten_edges, user_recent_items
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.definitions import PUSH_FED_LAYOUTS
-from feature_repo.online_write import ENCODERS, OnlineWriter
+from feature_repo.online_columns import ENCODERS
+from feature_repo.online_write import OnlineWriter
 from feature_repo.schema import _FEAST
 from feature_repo.store import apply_definitions, open_store
 

@@ -97,6 +97,13 @@ def plain(value: Any) -> Any:
     return value
 
 
+def cell(value: object) -> object:
+    """A frame cell comparable with == (lists and arrays as tuples)."""
+    if hasattr(value, "__len__") and not isinstance(value, str):
+        return tuple(value)
+    return value
+
+
 def records(frame: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
     """key -> {column: plain value}, without the version time."""
     frame = frame.drop(columns=[names.TS], errors="ignore")

@@ -13,6 +13,7 @@ from tests.trainers.materialize.frames import (
     DAY,
     VIEWS,
     build_world,
+    cell,
     diff,
     reference,
 )
@@ -38,10 +39,6 @@ def test_online_rows_equal_the_reference(
         assert diff(views.online(view), want[view], view)[:3] == [], view
 
 
-def _plain(v: object) -> object:
-    return tuple(v) if hasattr(v, "__len__") and not isinstance(v, str) else v
-
-
 def test_cutoff_is_respected(tiny: TinyWorld) -> None:
     """Nothing at or after the cut-off reaches a row: same rows as the truncated log."""
     m = tiny.manifest
@@ -58,7 +55,7 @@ def test_cutoff_is_respected(tiny: TinyWorld) -> None:
         key = VIEW_KEYS[view]
         a = views.offline(view).sort_values([key, "ts"]).reset_index(drop=True)
         b = truncated.offline(view).sort_values([key, "ts"]).reset_index(drop=True)
-        assert a.map(_plain).equals(b.map(_plain)), view
+        assert a.map(cell).equals(b.map(cell)), view
 
 
 @pytest.mark.slow
@@ -91,4 +88,4 @@ def test_running_sums_read_every_batch(
         a = whole.offline(view).sort_values([key, "ts"]).reset_index(drop=True)
         b = batched.offline(view).sort_values([key, "ts"]).reset_index(drop=True)
         assert len(a) > 997, view
-        assert a.map(_plain).equals(b.map(_plain)), view
+        assert a.map(cell).equals(b.map(cell)), view

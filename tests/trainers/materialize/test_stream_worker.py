@@ -24,7 +24,7 @@ from stream_processors.reference import expected_views
 from stream_processors.verify import diff_views
 from tests.stream_processors.harness import WorkerRig
 from tests.trainers.conftest import TinyWorld
-from tests.trainers.materialize.frames import DAY, VIEWS, build_world
+from tests.trainers.materialize.frames import DAY, VIEWS, build_world, cell
 from trainers.materialize.plan import VIEW_COLUMNS, VIEW_KEYS
 
 pytestmark = pytest.mark.integration
@@ -40,10 +40,6 @@ def _collapsed(frame: pd.DataFrame, key: str) -> pd.DataFrame:
         us = us // 1000
     frame = frame.assign(ts=us // 1000, _us=us).sort_values([key, "_us"])
     return frame.drop_duplicates([key, "ts"], keep="last").drop(columns=["_us"])
-
-
-def _plain(v: object) -> object:
-    return tuple(v) if hasattr(v, "__len__") and not isinstance(v, str) else v
 
 
 def test_every_version_equals_the_stream_workers(
@@ -102,5 +98,5 @@ def test_every_version_equals_the_stream_workers(
         missing = both[both["_merge"] != "both"]
         assert missing.empty, (view, missing[[key, "ts", "_merge"]].head().to_dict())
         for col in cols:
-            same = both[f"{col}_w"].map(_plain) == both[col].map(_plain)
+            same = both[f"{col}_w"].map(cell) == both[col].map(cell)
             assert same.all(), (view, col, both.loc[~same, [key, "ts"]].head())
