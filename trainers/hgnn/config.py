@@ -10,6 +10,7 @@ import torch
 from colisten import names
 
 Inference = Literal["auto", "full", "sampled"]
+Batching = Literal["blocks", "pyg"]
 Ablation = Literal["none", "no_balanced", "no_pp", "no_aa", "aa_only", "pp_only"]
 ABLATIONS: dict[str, tuple[str, ...]] = {
     "none": names.RELATIONS,
@@ -39,6 +40,15 @@ class HGNNConfig:
     margin: float = 0.1
     num_negatives: int = 5
     """Random negatives per positive, drawn from the positive's node type."""
+    shared_negatives: int = 0
+    """0: num_negatives per positive. S > 0: each training batch draws S random nodes
+    of the positives' type and scores every anchor against all of them (the same loss,
+    an average of the hinge over random negatives, from 3 seeds per positive instead of
+    7 at S = batch_size; blocks batching only). Validation always uses num_negatives
+    per positive."""
+    batching: Batching = "blocks"
+    """blocks: the vectorised sampler and block forward; pyg: LinkNeighborLoader (the
+    reference it is checked against). See trainers.hgnn.batches."""
     val_frac: float = 0.1
     min_count: int = 1
     """Minimum distinct co-listening users for an edge to be kept."""
@@ -67,6 +77,12 @@ class HGNNConfig:
             raise ValueError("fanouts needs one entry per layer")
         if self.inference not in ("auto", "full", "sampled"):
             raise ValueError(f"unknown inference {self.inference!r}")
+        if self.batching not in ("blocks", "pyg"):
+            raise ValueError(f"unknown batching {self.batching!r}")
+        if self.shared_negatives < 0 or (
+            self.shared_negatives and self.batching == "pyg"
+        ):
+            raise ValueError("shared_negatives must be >= 0, and 0 with batching='pyg'")
         if self.inference_draws < 1:
             raise ValueError("inference_draws must be >= 1")
         if self.device not in ("cpu", "cuda", "auto") and not self.device.startswith(
