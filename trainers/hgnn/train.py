@@ -29,6 +29,7 @@ from trainers.hgnn.validate import (
     auc_counts,
     choose_inference,
     mean_over_relations,
+    sampled_validation,
 )
 
 
@@ -90,10 +91,13 @@ def evaluate(
     edges: dict[EdgeType, Tensor],
     cfg: HGNNConfig,
 ) -> dict[str, dict[str, float]]:
-    """Per relation: mean margin loss and AUC; neighbourhoods, negatives fixed by seed.
+    """Per relation: mean margin loss and AUC, batch by batch as training sees edges.
 
-    Embeddings here are one sampled draw (as in training) against cfg.num_negatives
-    negatives per edge; validate.choose_inference scores the shipped embeddings.
+    Embeddings here are one sampled draw per batch (as in training) against
+    cfg.num_negatives negatives per edge, draws fixed by seed. Early stopping uses
+    validate.sampled_validation (one draw for the whole graph, the same quantity, 5-10x
+    cheaper); this is the batch-wise reference (bench/hgnn_speed's judge), and
+    validate.choose_inference scores the shipped embeddings.
     """
     model.eval()
     out = {}
@@ -164,8 +168,8 @@ class TrainingRun:
         return float(loss.detach()), n
 
     def validate(self) -> dict[str, dict[str, float]]:
-        """Per relation validation loss and AUC of the current model."""
-        return evaluate(self.model, self.batches, self.val_edges, self.cfg)
+        """Per relation validation loss and AUC of the current model (early stopping)."""
+        return sampled_validation(self.model, self.train_data, self.val_edges, self.cfg)
 
 
 def start_training(data: HeteroData, cfg: HGNNConfig) -> TrainingRun:
