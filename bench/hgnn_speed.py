@@ -172,7 +172,7 @@ def curve(
             "by_relation": by_rel,
         }
 
-    state = {
+    state: dict[str, dict[str, Any]] = {
         n: {"clock": 0.0, "positives": 0, "epoch": 0, "batches": None} for n in names
     }
     points: dict[str, list[dict[str, Any]]] = {

@@ -43,7 +43,10 @@ neighbourhood does not depend on its batch, so this changes speed, not the metri
 class Triplets(Protocol):
     """One batch of positive edges of one edge type, ready to embed."""
 
-    et: EdgeType
+    @property
+    def et(self) -> EdgeType:
+        """The batch's supervised edge type."""
+        ...
 
     @property
     def size(self) -> int:

@@ -68,7 +68,7 @@ def max_of_winners_dense(
                     msg.index_select(0, n.view(-1))
                     .view(n.size(0), n.size(1), -1)
                     .transpose(1, 2),
-                    n.size(1),
+                    (n.size(1),),
                 )[1].squeeze(-1),
             )
             if n.numel()

@@ -219,6 +219,6 @@ def _layer_edges(
     used = mark[:-1].nonzero().view(-1)
     position = torch.cumsum(mark, 0) - 1
     position[-1] = 0  # targets without in-edges read message 0, then keep zeroes it
-    nbr = [position[n] for n, _ in segments]
+    matrices = [position[n] for n, _ in segments]
     keep = None if bool((take > 0).all()) else (take > 0).to(torch.float32)[:, None]
-    return LayerEdges(used, nbr, keep)
+    return LayerEdges(used, matrices, keep)
