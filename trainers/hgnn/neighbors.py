@@ -57,9 +57,12 @@ def sample_in_neighbours(
     columns; a target without any has count 0 (its row is -1). Above k, Floyd's
     algorithm picks k distinct positions, k rounds over every such target at once:
     round i draws r uniform in [0, d - k + i] and takes d - k + i instead if r is taken.
+    k < 0 takes every neighbour.
     """
     start = ptr[targets]
     deg = ptr[targets + 1] - start
+    if k < 0:  # every neighbour, as PyG's -1
+        k = int(deg.max()) if len(deg) else 0
     take = deg.clamp(max=k)
     pick = torch.arange(k).expand(len(targets), k).clone()
     many = (deg > k).nonzero().view(-1)

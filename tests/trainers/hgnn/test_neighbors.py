@@ -41,6 +41,8 @@ def test_floyd_picks_distinct_neighbours_uniformly() -> None:
     freq = torch.bincount(big.view(-1) - 10, minlength=20).float() / 4000
     # each neighbour is in a draw with probability 5/20; sd of the estimate ~0.007
     assert torch.allclose(freq, torch.full((20,), 0.25), atol=0.03), freq
+    every, take = sample_in_neighbours(ptr, src, torch.tensor([0, 1]), -1, gen)
+    assert take.tolist() == [20, 3] and sorted(every[0].tolist()) == list(range(10, 30))
 
 
 def test_block_expands_each_node_once_with_its_fanout() -> None:
