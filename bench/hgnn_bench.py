@@ -69,11 +69,11 @@ def peak_rss_mb() -> float:
 def partial_epoch(data: HeteroData, cfg: HGNNConfig, n_batches: int) -> dict:
     """Train the first n_batches of one epoch as train_hgnn would; time and extrapolate."""
     run = start_training(data, cfg)
-    batches, total_batches, epoch_positives = run.epoch_batches()
+    (batches, total_batches), epoch_positives = run.epoch_batches()
     positives, done = 0, 0
     t0 = time.perf_counter()
-    for et, batch in batches:
-        positives, done = positives + run.step(batch, et)[1], done + 1
+    for _, batch in batches:
+        positives, done = positives + run.step(batch)[1], done + 1
         if done == n_batches:
             break
     secs = time.perf_counter() - t0

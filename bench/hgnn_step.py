@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.hgnn_step --world /tmp/world_small --batches 20 --threads 1
 
-To compare two versions of the trainer side by side, run it alternately against each
-(session 4 used a `git worktree` of the older commit with a copy of this loop).
+--batching pyg times the issue-5 path (LinkNeighborLoader); for old against new in
+one run, alternated, use bench/hgnn_speed.py.
 The graph is `bench.hgnn_bench.world_graph`: reference edges as of the split, hashed text.
 """
 
@@ -20,24 +20,27 @@ from torch_geometric.data import HeteroData
 
 from bench.hgnn_bench import world_graph
 from trainers.hgnn.config import HGNNConfig
-from trainers.hgnn.train import _loader, start_training
+from trainers.hgnn.train import start_training
 
 
-def step_times(data: HeteroData, batches: int) -> dict[str, dict[str, float]]:
+def step_times(
+    data: HeteroData, batches: int, batching: str = "blocks"
+) -> dict[str, dict[str, float]]:
     """Median ms of sampling and of one optimiser step, for each supervised relation."""
-    cfg = HGNNConfig(seed=0)
+    extra = {"batch_size": 256, "shared_negatives": 0} if batching == "pyg" else {}
+    cfg = HGNNConfig(seed=0, batching=batching, **extra)  # type: ignore[arg-type]
     run = start_training(data, cfg)
     out = {}
     for et in run.types:
         gen = torch.Generator().manual_seed(1)
-        edges = run.train_data[et].edge_label_index
-        batches_it = iter(_loader(run.train_data, run.sampler, et, edges, cfg, gen))
+        edges = {et: run.train_data[et].edge_label_index}
+        (batches_it, _) = run.batches.epoch(edges, gen)
         sample, step = [], []
         for _ in range(batches + 2):  # the first two warm up
             t0 = time.perf_counter()
-            batch = next(batches_it)
+            _, batch = next(batches_it)
             t1 = time.perf_counter()
-            run.step(batch, et)
+            run.step(batch)
             sample.append(t1 - t0)
             step.append(time.perf_counter() - t1)
         out[et[1]] = {
@@ -53,9 +56,11 @@ def main() -> None:
     ap.add_argument("--world", type=Path, required=True)
     ap.add_argument("--batches", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batching", choices=["blocks", "pyg"], default="blocks")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    print(json.dumps(step_times(world_graph(args.world), args.batches)))
+    graph = world_graph(args.world)
+    print(json.dumps(step_times(graph, args.batches, args.batching)))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from trainers.hgnn.layer import EdgeType, HeteroSageLayer
+from trainers.hgnn.neighbors import Block
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,21 @@ class HGNN(nn.Module):
         for layer, need in zip(self.layers, needs, strict=True):
             h = layer(h, edge_index_dict, edge_chunk, need)
         return {nt: F.normalize(z, p=2.0, dim=-1) for nt, z in h.items()}
+
+
+def forward_block(
+    model: HGNN, x_dict: dict[str, Tensor], block: Block
+) -> dict[str, Tensor]:
+    """z of the block's seeds (its first block.rows[-1][nt] nodes of each type).
+
+    The same values as model(x, edges, targets=seeds) over the block's edges; each layer
+    computes only its prefix of rows, messages only for the rows it reads.
+    """
+    h = {nt: x for nt, x in x_dict.items() if nt in block.nodes}
+    ids: dict[str, Tensor] | None = block.nodes
+    for layer, rows, edges in zip(model.layers, block.rows, block.edges, strict=True):
+        h, ids = layer.forward_block(h, edges, rows, ids), None
+    return {nt: F.normalize(z, p=2.0, dim=-1) for nt, z in h.items()}
 
 
 def needed_nodes(

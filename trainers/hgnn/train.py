@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import copy
 import time
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
-from torch_geometric.loader import LinkNeighborLoader
-from torch_geometric.sampler import NegativeSampling, NeighborSampler
 from tqdm.auto import tqdm
 
 from trainers.graph import EdgeType, label_edge_types, split_hetero_by_time
+from trainers.hgnn.batches import (
+    BlockBatches,
+    Epoch,
+    PygBatches,
+    Triplets,
+    make_batches,
+)
 from trainers.hgnn.config import HGNNConfig
-from trainers.hgnn.loss import margin_loss
+from trainers.hgnn.loss import margin_loss, negative_scores
 from trainers.hgnn.model import HGNN, HGNNArch
 from trainers.hgnn.sampler import BalancedLinkSampler
 from trainers.hgnn.validate import (
@@ -26,6 +29,7 @@ from trainers.hgnn.validate import (
     auc_counts,
     choose_inference,
     mean_over_relations,
+    sampled_validation,
 )
 
 
@@ -74,102 +78,39 @@ def build_model(data: HeteroData, cfg: HGNNConfig) -> HGNN:
     return HGNN(arch)
 
 
-def neighbor_sampler(data: HeteroData, cfg: HGNNConfig) -> NeighborSampler:
-    """Uniform fixed fan-out sampler over data (torch-sparse backend; no pyg-lib here)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=".*without a 'pyg-lib' installation.*"
-        )
-        return NeighborSampler(data, num_neighbors=list(cfg.fanouts))
-
-
-def _loader(
-    data: HeteroData,
-    sampler: NeighborSampler,
-    et: EdgeType,
-    edges: Tensor,
-    cfg: HGNNConfig,
-    generator: torch.Generator | None,
-) -> LinkNeighborLoader:
-    return LinkNeighborLoader(
-        data,
-        list(cfg.fanouts),
-        edge_label_index=(et, edges),
-        neg_sampling=NegativeSampling("triplet", amount=cfg.num_negatives),
-        batch_size=cfg.batch_size,
-        shuffle=generator is not None,
-        neighbor_sampler=sampler,
-        generator=generator,
-    )
-
-
-def _interleave(
-    loaders: dict[EdgeType, LinkNeighborLoader], generator: torch.Generator
-) -> Iterator[tuple[EdgeType, HeteroData]]:
-    """Batches of every relation in a seeded random order."""
-    slots = [et for et, ld in loaders.items() for _ in range(len(ld))]
-    order = torch.randperm(len(slots), generator=generator).tolist()
-    iters = {et: iter(ld) for et, ld in loaders.items()}
-    for i in order:
-        yield slots[i], next(iters[slots[i]])
-
-
-def batch_embeddings(
-    model: HGNN, batch: HeteroData, et: EdgeType, device: torch.device
-) -> tuple[Tensor, Tensor, Tensor]:
-    """(anchor [B, d], positive [B, d], negatives [B, K, d]) of a triplet batch."""
-    batch = batch.to(device)
-    src, _, dst = et
-    seeds = {
-        src: batch[src].src_index,
-        dst: torch.cat([batch[dst].dst_pos_index, batch[dst].dst_neg_index.view(-1)]),
-    }
-    if src == dst:
-        seeds = {src: torch.cat([batch[src].src_index, seeds[dst]])}
-    z = model(batch.x_dict, batch.edge_index_dict, targets=seeds)
-    anchor = z[src][batch[src].src_index]
-    pos = z[dst][batch[dst].dst_pos_index]
-    neg = z[dst][batch[dst].dst_neg_index]
-    return anchor, pos, neg
-
-
-def batch_loss(
-    model: HGNN, batch: HeteroData, et: EdgeType, cfg: HGNNConfig, device: torch.device
-) -> tuple[Tensor, int]:
-    """Margin loss of one triplet batch of edge type et, and its number of positives."""
-    anchor, pos, neg = batch_embeddings(model, batch, et, device)
-    return margin_loss(anchor, pos, neg, cfg.margin), int(anchor.size(0))
+def batch_loss(model: HGNN, batch: Triplets, cfg: HGNNConfig) -> tuple[Tensor, int]:
+    """Margin loss of one triplet batch, and its number of positives."""
+    anchor, pos, neg = batch.embeddings(model)
+    return margin_loss(anchor, pos, neg, cfg.margin), batch.size
 
 
 @torch.no_grad()
 def evaluate(
     model: HGNN,
-    data: HeteroData,
+    batches: BlockBatches | PygBatches,
     edges: dict[EdgeType, Tensor],
     cfg: HGNNConfig,
-    device: torch.device,
-    sampler: NeighborSampler | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Per relation: mean margin loss and AUC; neighbourhoods, negatives fixed by seed.
+    """Per relation: mean margin loss and AUC, batch by batch as training sees edges.
 
-    Embeddings here are one sampled draw (as in training) against cfg.num_negatives
-    negatives per edge; validate.choose_inference scores the shipped embeddings.
+    Embeddings here are one sampled draw per batch (as in training) against
+    cfg.num_negatives negatives per edge, draws fixed by seed. Early stopping uses
+    validate.sampled_validation (one draw for the whole graph, the same quantity, 5-10x
+    cheaper); this is the batch-wise reference (bench/hgnn_speed's judge), and
+    validate.choose_inference scores the shipped embeddings.
     """
     model.eval()
-    sampler = sampler or neighbor_sampler(data, cfg)
     out = {}
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]):  # the pyg path draws from the global RNG
         torch.manual_seed(cfg.seed + 2)
         for et, index in edges.items():
             if index.size(1) == 0:
                 continue
             loss_sum, count, wins, pairs = 0.0, 0, 0.0, 0
-            for batch in _loader(data, sampler, et, index, cfg, None):
-                anchor, pos, neg = batch_embeddings(model, batch, et, device)
+            for batch in batches.fixed(et, index, cfg.seed + 2):
+                anchor, pos, neg = batch.embeddings(model)
                 loss = margin_loss(anchor, pos, neg, cfg.margin)
-                w, p = auc_counts(
-                    (anchor * pos).sum(-1), torch.einsum("bd,bkd->bk", anchor, neg)
-                )
+                w, p = auc_counts((anchor * pos).sum(-1), negative_scores(anchor, neg))
                 n = int(anchor.size(0))
                 loss_sum, count = loss_sum + float(loss) * n, count + n
                 wins, pairs = wins + w, pairs + p
@@ -204,37 +145,31 @@ class TrainingRun:
     types: list[EdgeType]
     model: HGNN
     opt: torch.optim.Optimizer
-    sampler: NeighborSampler
+    batches: BlockBatches | PygBatches
     balancer: BalancedLinkSampler
     generator: torch.Generator
 
-    def epoch_batches(self) -> tuple[Iterator[tuple[EdgeType, HeteroData]], int, int]:
-        """A fresh balanced draw as shuffled batches; their count and positive edges."""
+    def epoch_batches(self) -> tuple[Epoch, int]:
+        """A fresh balanced draw as shuffled batches (and their count); positive edges."""
         picks = self.balancer.draw()
-        loaders = {
-            et: _loader(
-                self.train_data,
-                self.sampler,
-                et,
-                self.train_data[et].edge_label_index[:, picks[et[1]]],
-                self.cfg,
-                self.generator,
-            )
+        edges = {
+            et: self.train_data[et].edge_label_index[:, picks[et[1]]]
             for et in self.types
         }
-        return (
-            _interleave(loaders, self.generator),
-            sum(len(ld) for ld in loaders.values()),
-            sum(len(picks[et[1]]) for et in self.types),
-        )
+        positives = sum(len(picks[et[1]]) for et in self.types)
+        return self.batches.epoch(edges, self.generator), positives
 
-    def step(self, batch: HeteroData, et: EdgeType) -> tuple[float, int]:
-        """One optimiser step on a batch of edge type et: (its loss, its positives)."""
+    def step(self, batch: Triplets) -> tuple[float, int]:
+        """One optimiser step on a batch: (its loss, its positives)."""
         self.opt.zero_grad()
-        loss, n = batch_loss(self.model, batch, et, self.cfg, self.device)
+        loss, n = batch_loss(self.model, batch, self.cfg)
         loss.backward()
         self.opt.step()
         return float(loss.detach()), n
+
+    def validate(self) -> dict[str, dict[str, float]]:
+        """Per relation validation loss and AUC of the current model (early stopping)."""
+        return sampled_validation(self.model, self.train_data, self.val_edges, self.cfg)
 
 
 def start_training(data: HeteroData, cfg: HGNNConfig) -> TrainingRun:
@@ -260,7 +195,7 @@ def start_training(data: HeteroData, cfg: HGNNConfig) -> TrainingRun:
         types,
         model,
         torch.optim.Adam(model.parameters(), lr=cfg.lr),
-        neighbor_sampler(train_data, cfg),
+        make_batches(train_data, cfg, device),
         BalancedLinkSampler(
             {et[1]: int(train_data[et].edge_label_index.size(1)) for et in types},
             cfg.seed,
@@ -273,12 +208,8 @@ def start_training(data: HeteroData, cfg: HGNNConfig) -> TrainingRun:
 def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
     run = start_training(data, cfg)
     model, train_data, val_edges = run.model, run.train_data, run.val_edges
-    device, sampler, types = run.device, run.sampler, run.types
+    types, validate = run.types, run.validate
     has_val = any(v.size(1) > 0 for v in val_edges.values())
-
-    def validate() -> dict[str, dict[str, float]]:
-        return evaluate(model, train_data, val_edges, cfg, device, sampler)
-
     history: list[dict[str, Any]] = []
     initial = validate() if has_val else {}
     best, best_epoch, best_state, bad = float("inf"), -1, None, 0
@@ -286,9 +217,9 @@ def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
     for epoch in bar:
         t0 = time.perf_counter()
         model.train()
-        batches, n_batches, _ = run.epoch_batches()
+        (batches, n_batches), _ = run.epoch_batches()
         total, count = 0.0, 0
-        for et, batch in tqdm(
+        for _, batch in tqdm(
             batches,
             total=n_batches,
             desc=f"epoch {epoch}",
@@ -296,7 +227,7 @@ def _train(data: HeteroData, cfg: HGNNConfig, progress: bool) -> TrainResult:
             leave=False,
             disable=not progress,
         ):
-            loss, n = run.step(batch, et)
+            loss, n = run.step(batch)
             total, count = total + loss * n, count + n
         seconds = time.perf_counter() - t0
         train_loss = total / max(count, 1)
