@@ -34,6 +34,20 @@ class TwoTowerConfig:
     epochs: int = 10
     seed: int = 0
     threads: int = 2
+    label_horizon_days: float | None = None
+    """None: each label's user features as of 1 ms before it. A number H: as of the start
+    of its H-day window counted back from the cut-off (see data.feature_times)."""
+    uniform_negatives: int = 0
+    """Extra negatives per batch drawn uniformly from every item of the target type."""
+    item_popularity: bool = False
+    """Item tower also reads log(1 + training label count) of the item."""
+    linear_loss: bool = False
+    """The paper's linear loss instead of the softmax (experiment)."""
+    unit_norm: bool = True
+    dropout: float = 0.0
+    weight_decay: float = 0.0
+    validation_share: float = 0.0
+    """Newest share of the labels held out to report a validation loss per epoch."""
     max_labels: int | None = None
     """Keep at most this many labels (the most recent ones); None keeps all."""
 

@@ -10,7 +10,7 @@ item_content as of the cut-off, and the HGNN embedding of one model version.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +86,8 @@ class ItemTable:
     genre: list[str]
     text: np.ndarray
     hgnn: np.ndarray | None
+    popularity: np.ndarray | None = None
+    """Per row, log(1 + training label count) (set by build_training_data if asked)."""
 
     @classmethod
     def build(cls, content: pd.DataFrame, hgnn: pd.DataFrame | None) -> ItemTable:
@@ -128,6 +130,7 @@ class ItemTable:
             tuple(sorted({self.genre[r] for r in rows})),
             self.text.shape[1],
             self.hgnn.shape[1] if use_hgnn and self.hgnn is not None else 0,
+            self.popularity is not None,
         )
 
     def inputs(self, rows: np.ndarray, spec: ItemSpec) -> dict[str, np.ndarray]:
@@ -143,6 +146,8 @@ class ItemTable:
         }
         if spec.hgnn_dim and self.hgnn is not None:
             out["hgnn"] = self.hgnn[rows]
+        if spec.popularity and self.popularity is not None:
+            out["popularity"] = self.popularity[rows, None].astype(np.float32)
         return out
 
 
@@ -174,6 +179,24 @@ def inverse_frequency_weights(
     counts = np.bincount(label_rows, minlength=n_items).astype(np.float64)
     raw = np.power(np.maximum(counts[label_rows], 1.0), -power)
     return (raw / raw.mean() if len(raw) else raw).astype(np.float32)
+
+
+def feature_times(
+    label_ms: np.ndarray, cutoff_ms: int | None, horizon_days: float | None
+) -> np.ndarray:
+    """When each label's user features are read: 1 ms before it, or before its window.
+
+    With a horizon H the training period is cut into H-day windows ending at the
+    cut-off, [cutoff - (k+1)H, cutoff - kH), and a label in window k is read as of 1 ms
+    before the window opens: the evaluation's split (features at the cut-off, streams in
+    the next H days) repeated back in time.
+    """
+    label_ms = np.asarray(label_ms, np.int64)
+    if horizon_days is None or cutoff_ms is None:
+        return label_ms - 1
+    h = int(round(horizon_days * 86_400_000))
+    k = (cutoff_ms - 1 - label_ms) // h
+    return cutoff_ms - (k + 1) * h - 1
 
 
 def user_spec_for(
@@ -210,7 +233,8 @@ def build_training_data(
     labels: pd.DataFrame,
     items: ItemTable,
     cfg: TwoTowerConfig,
-    cache: dict[tuple[str, int], list[dict[str, Any]]] | None = None,
+    cache: dict[tuple[Any, ...], list[dict[str, Any]]] | None = None,
+    cutoff_ms: int | None = None,
 ) -> TrainingData:
     """Point-in-time user rows per label, item inputs, vocabularies, logQ and weights.
 
@@ -223,8 +247,12 @@ def build_training_data(
     if cfg.max_labels is not None:
         labels = labels.tail(cfg.max_labels)
     labels = labels.reset_index(drop=True)
-    as_of = labels[names.TS].to_numpy(np.int64) - 1
-    key = (cfg.target_type, len(labels))
+    as_of = feature_times(
+        labels[names.TS].to_numpy(np.int64), cutoff_ms, cfg.label_horizon_days
+    )
+    key: tuple[Any, ...] = (cfg.target_type, len(labels))
+    if cfg.label_horizon_days is not None:
+        key += (cutoff_ms, cfg.label_horizon_days)
     if cache is not None and key in cache:
         rows = cache[key]
     else:
@@ -235,6 +263,10 @@ def build_training_data(
     user_inputs = build_user_inputs(rows, items.user_vectors(cfg.use_hgnn), spec)
     label_rows = labels[names.ITEM_ID].map(pos).to_numpy(np.int64)
     counts = np.bincount(label_rows, minlength=len(item_rows)).astype(np.float64)
+    if cfg.item_popularity:
+        pop = np.zeros(len(items.ids), np.float32)
+        pop[item_rows] = np.log1p(counts)
+        items = replace(items, popularity=pop)
     log_q = np.log(np.maximum(counts, 1.0) / max(len(label_rows), 1)).astype(np.float32)
     return TrainingData(
         labels=labels,

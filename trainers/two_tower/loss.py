@@ -35,6 +35,9 @@ def in_batch_softmax_loss(
     temperature: float,
     log_q: tf.Tensor | None = None,
     weights: tf.Tensor | None = None,
+    extra: tf.Tensor | None = None,
+    extra_ids: tf.Tensor | None = None,
+    extra_log_q: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """Weighted mean softmax cross-entropy of each user's own item among the batch's.
 
@@ -48,8 +51,33 @@ def in_batch_softmax_loss(
     same = tf.equal(item_ids[:, tf.newaxis], item_ids[tf.newaxis, :])
     eye = tf.eye(tf.shape(item_ids)[0], dtype=tf.bool)
     logits = tf.where(tf.logical_and(same, tf.logical_not(eye)), MASKED, logits)
+    if extra is not None and extra_ids is not None:
+        more = tf.matmul(users, extra, transpose_b=True) / temperature
+        if extra_log_q is not None:
+            more = more - extra_log_q[tf.newaxis, :]
+        hit = tf.equal(item_ids[:, tf.newaxis], extra_ids[tf.newaxis, :])
+        logits = tf.concat([logits, tf.where(hit, MASKED, more)], axis=1)
     labels = tf.range(tf.shape(item_ids)[0])
     loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     if weights is not None:
         loss = loss * tf.cast(weights, loss.dtype)
     return tf.reduce_mean(loss)
+
+
+def in_batch_linear_loss(
+    users: tf.Tensor,
+    items: tf.Tensor,
+    item_ids: tf.Tensor,
+    log_q: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """The paper's E_n[u·a_n − u·a]: negatives weighted by 1/q_n when log_q is given."""
+    s = tf.matmul(users, items, transpose_b=True)
+    same = tf.equal(item_ids[:, tf.newaxis], item_ids[tf.newaxis, :])
+    w = (
+        tf.ones_like(s)
+        if log_q is None
+        else tf.exp(-log_q)[tf.newaxis, :] * tf.ones_like(s)
+    )
+    w = tf.where(same, 0.0, w)
+    neg = tf.reduce_sum(w * s, axis=1) / tf.maximum(tf.reduce_sum(w, axis=1), 1e-12)
+    return tf.reduce_mean(neg - tf.linalg.diag_part(s))

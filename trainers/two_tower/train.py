@@ -64,35 +64,68 @@ def train_two_tower(
     from trainers.two_tower.loss import in_batch_softmax_loss
     from trainers.two_tower.model import item_tower, user_tower
 
-    users = user_tower(data.user_spec, cfg.hidden)
-    items = item_tower(data.item_spec, cfg.hidden)
+    users = user_tower(data.user_spec, cfg.hidden, cfg.dropout, cfg.unit_norm)
+    items = item_tower(data.item_spec, cfg.hidden, cfg.dropout, cfg.unit_norm)
     item_inputs = data.items.inputs(data.item_rows, data.item_spec)
-    opt = keras.optimizers.Adam(cfg.lr)
+    opt = (
+        keras.optimizers.AdamW(cfg.lr, weight_decay=cfg.weight_decay)
+        if cfg.weight_decay
+        else keras.optimizers.Adam(cfg.lr)
+    )
     variables = users.trainable_variables + items.trainable_variables
-    log_q = tf.constant(data.log_q)
+    n_items = len(data.item_rows)
+    k_extra = cfg.uniform_negatives
+    q = np.exp(data.log_q.astype(np.float64))
+    if k_extra:
+        b = cfg.batch_size
+        q = (b * q + k_extra / n_items) / (b + k_extra)
+    log_q = tf.constant(np.log(q).astype(np.float32))
     weighted = cfg.loss_weighting == "inverse_frequency"
 
     def loss_of(
-        u_in: dict, i_in: dict, ids: tf.Tensor, w: tf.Tensor, training: bool
+        u_in: dict,
+        i_in: dict,
+        ids: tf.Tensor,
+        w: tf.Tensor,
+        training: bool,
+        x_in: dict | None = None,
+        x_ids: tf.Tensor | None = None,
     ) -> tf.Tensor:
         u = users(u_in, training=training)
         a = items(i_in, training=training)
         lq = None if weighted else tf.gather(log_q, ids)
+        extra = None if x_in is None else items(x_in, training=training)
+        xlq = None if weighted or x_ids is None else tf.gather(log_q, x_ids)
+        if cfg.linear_loss:
+            from trainers.two_tower.loss import in_batch_linear_loss
+
+            return in_batch_linear_loss(u, a, ids, lq)
         return in_batch_softmax_loss(
-            u, a, ids, cfg.temperature, lq, w if weighted else None
+            u, a, ids, cfg.temperature, lq, w if weighted else None, extra, x_ids, xlq
         )
 
     @tf.function(reduce_retracing=True)
-    def step(u_in: dict, i_in: dict, ids: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+    def step(
+        u_in: dict,
+        i_in: dict,
+        ids: tf.Tensor,
+        w: tf.Tensor,
+        x_in: dict | None = None,
+        x_ids: tf.Tensor | None = None,
+    ) -> tf.Tensor:
         with tf.GradientTape() as tape:
-            loss = loss_of(u_in, i_in, ids, w, True)
+            loss = loss_of(u_in, i_in, ids, w, True, x_in, x_ids)
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    n = len(data.label_rows)
+    n_all = len(data.label_rows)
+    n = n_all - int(round(cfg.validation_share * n_all))
+    val_idx = np.arange(n, n_all)
     rng = np.random.default_rng(cfg.seed)
     result = TrainResult(users, items)
-    result.initial_loss = _mean_loss(data, item_inputs, loss_of, cfg.batch_size)
+    result.initial_loss = _mean_loss(
+        data, item_inputs, loss_of, cfg.batch_size, np.arange(n)
+    )
     for epoch in range(cfg.epochs):
         t0 = time.perf_counter()
         perm = rng.permutation(n)
@@ -105,11 +138,19 @@ def train_two_tower(
             if len(idx) < 2:
                 continue
             ids = data.label_rows[idx]
+            extra = {}
+            if k_extra:
+                x_ids = rng.integers(0, n_items, k_extra)
+                extra = {
+                    "x_in": _batch(item_inputs, x_ids),
+                    "x_ids": tf.constant(x_ids),
+                }
             loss = step(
                 _batch(data.user_inputs, idx),
                 _batch(item_inputs, ids),
                 tf.constant(ids),
                 tf.constant(data.example_weights[idx]),
+                **extra,
             )
             losses.append(float(loss))
         result.history.append(
@@ -119,17 +160,26 @@ def train_two_tower(
                 "seconds": time.perf_counter() - t0,
             }
         )
+        if len(val_idx) > 1:
+            vrng = np.random.default_rng(12345)
+            result.history[-1]["val_loss"] = _mean_loss(
+                data, item_inputs, loss_of, cfg.batch_size, vrng.permutation(val_idx)
+            )
     return result
 
 
 def _mean_loss(
-    data: TrainingData, item_inputs: dict, loss_of: object, batch: int
+    data: TrainingData,
+    item_inputs: dict,
+    loss_of: object,
+    batch: int,
+    order: np.ndarray,
 ) -> float:
     import tensorflow as tf
 
     losses = []
-    for s in range(0, len(data.label_rows) - 1, batch):
-        idx = np.arange(s, min(s + batch, len(data.label_rows)))
+    for s in range(0, len(order) - 1, batch):
+        idx = order[s : s + batch]
         if len(idx) < 2:
             continue
         ids = data.label_rows[idx]
