@@ -31,8 +31,9 @@ class EvalConfig:
     tt_hidden: tuple[int, ...] = (512, 256, 128)
     ablations: tuple[str, ...] = tuple(ABLATION_ROWS)
     podcasts: bool = True
-    logq_row: bool = True
-    """Also train 2T-HGNN with the logQ-corrected loss (the default is inverse frequency)."""
+    example_weights_row: bool = True
+    """Also train 2T-HGNN with per-example inverse-frequency weights, the reading of the
+    paper's weighting used before session 9 (the default weights the negatives)."""
     with_users: bool = True
     n_boot: int = 1000
     seed: int = 0

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from colisten import names
 
-LossWeighting = Literal["inverse_frequency", "logq"]
+LossWeighting = Literal["inverse_frequency", "example_weights"]
+LEGACY_LOGQ = "logq"
+"""An older name of inverse_frequency (the same loss: see loss.py)."""
 
 
 @dataclass(frozen=True)
@@ -24,30 +26,19 @@ class TwoTowerConfig:
     temperature: float = 0.05
     """Softmax temperature over cosine similarities (outputs are unit vectors)."""
     loss_weighting: LossWeighting = "inverse_frequency"
-    """inverse_frequency (the paper): each example weighted by 1 / (training count of its
-    item) ** inverse_frequency_power, weights averaging 1; logq: unweighted examples,
-    log item frequency subtracted from the logits (logQ correction). See loss.py."""
+    """inverse_frequency (the paper): each in-batch item's term in the softmax normaliser
+    is weighted by 1 / q_j ** inverse_frequency_power (q_j: its share of the training
+    labels), so popular items are not over-used as negatives; with power 1 this is the
+    logQ correction. example_weights: an earlier reading, each example's loss multiplied
+    by 1 / count(its item) ** power, which leaves popular items over-used as negatives
+    and pushes the towers to the tail (kept to report what it costs). See loss.py."""
     inverse_frequency_power: float = 1.0
-    """Exponent of the inverse frequency: 1 is the paper's 1/count; 0.5 a milder form."""
+    """Exponent of the inverse frequency: 1 is the paper's 1/q; 0 switches it off."""
     lr: float = 1e-3
     batch_size: int = 128
     epochs: int = 10
     seed: int = 0
     threads: int = 2
-    label_horizon_days: float | None = None
-    """None: each label's user features as of 1 ms before it. A number H: as of the start
-    of its H-day window counted back from the cut-off (see data.feature_times)."""
-    uniform_negatives: int = 0
-    """Extra negatives per batch drawn uniformly from every item of the target type."""
-    item_popularity: bool = False
-    """Item tower also reads log(1 + training label count) of the item."""
-    linear_loss: bool = False
-    """The paper's linear loss instead of the softmax (experiment)."""
-    unit_norm: bool = True
-    dropout: float = 0.0
-    weight_decay: float = 0.0
-    validation_share: float = 0.0
-    """Newest share of the labels held out to report a validation loss per epoch."""
     max_labels: int | None = None
     """Keep at most this many labels (the most recent ones); None keeps all."""
 
@@ -56,7 +47,7 @@ class TwoTowerConfig:
             raise ValueError(f"unknown target_type {self.target_type!r}")
         if self.batch_size < 2 or self.epochs < 1 or self.temperature <= 0:
             raise ValueError("need batch_size >= 2, epochs >= 1, temperature > 0")
-        if self.loss_weighting not in ("inverse_frequency", "logq"):
+        if self.loss_weighting not in ("inverse_frequency", "example_weights"):
             raise ValueError(f"unknown loss_weighting {self.loss_weighting!r}")
         if self.inverse_frequency_power < 0:
             raise ValueError("inverse_frequency_power must be >= 0")
@@ -69,12 +60,15 @@ class TwoTowerConfig:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> TwoTowerConfig:
-        """Inverse of to_json (an old config's logq=True reads as loss_weighting=logq)."""
+        """Inverse of to_json; an old config's logq=True or loss_weighting="logq" reads as
+        inverse_frequency (the same loss)."""
         raw = dict(raw)
-        if "logq" in raw:
-            if raw.pop("logq") is not True:
+        if LEGACY_LOGQ in raw:
+            if raw.pop(LEGACY_LOGQ) is not True:
                 raise ValueError("logq=False (an unweighted loss) is no longer offered")
-            raw.setdefault("loss_weighting", "logq")
+            raw.setdefault("loss_weighting", LEGACY_LOGQ)
+        if raw.get("loss_weighting") == LEGACY_LOGQ:
+            raw["loss_weighting"] = "inverse_frequency"
         if "hidden" in raw:
             raw["hidden"] = tuple(raw["hidden"])
         return cls(**raw)

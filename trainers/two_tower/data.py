@@ -10,7 +10,7 @@ item_content as of the cut-off, and the HGNN embedding of one model version.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,8 +86,6 @@ class ItemTable:
     genre: list[str]
     text: np.ndarray
     hgnn: np.ndarray | None
-    popularity: np.ndarray | None = None
-    """Per row, log(1 + training label count) (set by build_training_data if asked)."""
 
     @classmethod
     def build(cls, content: pd.DataFrame, hgnn: pd.DataFrame | None) -> ItemTable:
@@ -130,7 +128,6 @@ class ItemTable:
             tuple(sorted({self.genre[r] for r in rows})),
             self.text.shape[1],
             self.hgnn.shape[1] if use_hgnn and self.hgnn is not None else 0,
-            self.popularity is not None,
         )
 
     def inputs(self, rows: np.ndarray, spec: ItemSpec) -> dict[str, np.ndarray]:
@@ -146,8 +143,6 @@ class ItemTable:
         }
         if spec.hgnn_dim and self.hgnn is not None:
             out["hgnn"] = self.hgnn[rows]
-        if spec.popularity and self.popularity is not None:
-            out["popularity"] = self.popularity[rows, None].astype(np.float32)
         return out
 
 
@@ -165,38 +160,20 @@ class TrainingData:
     user_spec: UserFeatureSpec
     item_spec: ItemSpec
     log_q: np.ndarray
-    """Per candidate item, log of its share of the training labels (floored)."""
+    """Per candidate item, log of its share of the training labels (floored at 1 label)."""
     example_weights: np.ndarray
-    """Per label, its inverse-frequency weight (average 1; see inverse_frequency_weights)."""
+    """Per label, its example_weights weight (average 1; see example_weights)."""
     feature_max_ms: int
     """Newest event time any training feature row holds (for leakage checks)."""
 
 
-def inverse_frequency_weights(
+def example_weights(
     label_rows: np.ndarray, n_items: int, power: float = 1.0
 ) -> np.ndarray:
     """Per example, count(its item) ** -power over label_rows, scaled to average 1."""
     counts = np.bincount(label_rows, minlength=n_items).astype(np.float64)
     raw = np.power(np.maximum(counts[label_rows], 1.0), -power)
     return (raw / raw.mean() if len(raw) else raw).astype(np.float32)
-
-
-def feature_times(
-    label_ms: np.ndarray, cutoff_ms: int | None, horizon_days: float | None
-) -> np.ndarray:
-    """When each label's user features are read: 1 ms before it, or before its window.
-
-    With a horizon H the training period is cut into H-day windows ending at the
-    cut-off, [cutoff - (k+1)H, cutoff - kH), and a label in window k is read as of 1 ms
-    before the window opens: the evaluation's split (features at the cut-off, streams in
-    the next H days) repeated back in time.
-    """
-    label_ms = np.asarray(label_ms, np.int64)
-    if horizon_days is None or cutoff_ms is None:
-        return label_ms - 1
-    h = int(round(horizon_days * 86_400_000))
-    k = (cutoff_ms - 1 - label_ms) // h
-    return cutoff_ms - (k + 1) * h - 1
 
 
 def user_spec_for(
@@ -233,8 +210,7 @@ def build_training_data(
     labels: pd.DataFrame,
     items: ItemTable,
     cfg: TwoTowerConfig,
-    cache: dict[tuple[Any, ...], list[dict[str, Any]]] | None = None,
-    cutoff_ms: int | None = None,
+    cache: dict[tuple[str, int], list[dict[str, Any]]] | None = None,
 ) -> TrainingData:
     """Point-in-time user rows per label, item inputs, vocabularies, logQ and weights.
 
@@ -247,12 +223,8 @@ def build_training_data(
     if cfg.max_labels is not None:
         labels = labels.tail(cfg.max_labels)
     labels = labels.reset_index(drop=True)
-    as_of = feature_times(
-        labels[names.TS].to_numpy(np.int64), cutoff_ms, cfg.label_horizon_days
-    )
-    key: tuple[Any, ...] = (cfg.target_type, len(labels))
-    if cfg.label_horizon_days is not None:
-        key += (cutoff_ms, cfg.label_horizon_days)
+    as_of = labels[names.TS].to_numpy(np.int64) - 1
+    key = (cfg.target_type, len(labels))
     if cache is not None and key in cache:
         rows = cache[key]
     else:
@@ -263,10 +235,6 @@ def build_training_data(
     user_inputs = build_user_inputs(rows, items.user_vectors(cfg.use_hgnn), spec)
     label_rows = labels[names.ITEM_ID].map(pos).to_numpy(np.int64)
     counts = np.bincount(label_rows, minlength=len(item_rows)).astype(np.float64)
-    if cfg.item_popularity:
-        pop = np.zeros(len(items.ids), np.float32)
-        pop[item_rows] = np.log1p(counts)
-        items = replace(items, popularity=pop)
     log_q = np.log(np.maximum(counts, 1.0) / max(len(label_rows), 1)).astype(np.float32)
     return TrainingData(
         labels=labels,
@@ -277,7 +245,7 @@ def build_training_data(
         user_spec=spec,
         item_spec=items.item_spec(item_rows, cfg.use_hgnn),
         log_q=log_q,
-        example_weights=inverse_frequency_weights(
+        example_weights=example_weights(
             label_rows, len(item_rows), cfg.inverse_frequency_power
         ),
         feature_max_ms=_newest_feature_ms(rows),

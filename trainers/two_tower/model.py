@@ -24,36 +24,18 @@ class ItemSpec:
     text_dim: int
     hgnn_dim: int
     """0: no HGNN input (plain 2T)."""
-    popularity: bool = False
-    """True: a scalar log(1 + training label count) input."""
 
 
-def _mlp(
-    x: keras.KerasTensor,
-    hidden: tuple[int, ...],
-    dropout: float = 0.0,
-    unit_norm: bool = True,
-) -> keras.KerasTensor:
+def _mlp(x: keras.KerasTensor, hidden: tuple[int, ...]) -> keras.KerasTensor:
     for k, width in enumerate(hidden):
-        if dropout and k == 0:
-            x = keras.layers.Dropout(dropout, name="drop_in")(x)
         x = keras.layers.Dense(width, name=f"dense{k}")(x)
         if k < len(hidden) - 1:
             x = keras.layers.ReLU(name=f"relu{k}")(x)
             x = keras.layers.LayerNormalization(epsilon=LN_EPS, name=f"ln{k}")(x)
-            if dropout:
-                x = keras.layers.Dropout(dropout, name=f"drop{k}")(x)
-    if not unit_norm:
-        return x
     return keras.layers.UnitNormalization(axis=-1, name="l2")(x)
 
 
-def user_tower(
-    spec: UserFeatureSpec,
-    hidden: tuple[int, ...],
-    dropout: float = 0.0,
-    unit_norm: bool = True,
-) -> keras.Model:
+def user_tower(spec: UserFeatureSpec, hidden: tuple[int, ...]) -> keras.Model:
     """The user tower over build_user_inputs' arrays."""
     widths = {
         "age": 2,
@@ -69,15 +51,10 @@ def user_tower(
     )(inputs["country"])
     parts = [emb if k == "country" else inputs[k] for k in INPUT_ORDER]
     x = keras.layers.Concatenate(name="concat")(parts)
-    return keras.Model(inputs, _mlp(x, hidden, dropout, unit_norm), name="user_tower")
+    return keras.Model(inputs, _mlp(x, hidden), name="user_tower")
 
 
-def item_tower(
-    spec: ItemSpec,
-    hidden: tuple[int, ...],
-    dropout: float = 0.0,
-    unit_norm: bool = True,
-) -> keras.Model:
+def item_tower(spec: ItemSpec, hidden: tuple[int, ...]) -> keras.Model:
     """The item tower: language, genre (embedded), text embedding, HGNN embedding."""
     inputs = {
         "language": keras.Input((), dtype="int32", name="language"),
@@ -90,11 +67,8 @@ def item_tower(
     if spec.hgnn_dim:
         inputs["hgnn"] = keras.Input((spec.hgnn_dim,), name="hgnn")
         parts.append(inputs["hgnn"])
-    if spec.popularity:
-        inputs["popularity"] = keras.Input((1,), name="popularity")
-        parts.append(inputs["popularity"])
     x = keras.layers.Concatenate(name="concat")(parts)
-    return keras.Model(inputs, _mlp(x, hidden, dropout, unit_norm), name="item_tower")
+    return keras.Model(inputs, _mlp(x, hidden), name="item_tower")
 
 
 def tower_weights(model: keras.Model) -> dict[str, np.ndarray]:

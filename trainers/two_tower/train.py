@@ -1,4 +1,4 @@
-"""Train the two towers with in-batch softmax (weighted or logQ), Adam; seeded."""
+"""Train the two towers with the in-batch softmax (see loss.py), Adam; seeded."""
 
 from __future__ import annotations
 
@@ -53,6 +53,19 @@ def _batch(inputs: Mapping[str, np.ndarray], idx: np.ndarray) -> dict[str, np.nd
     return {k: v[idx] for k, v in inputs.items()}
 
 
+def loss_weighting(
+    data: TrainingData, cfg: TwoTowerConfig
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(per-item logit offsets, per-label weights) of cfg.loss_weighting; one is None.
+
+    inverse_frequency: offsets power · log q (each in-batch item's softmax term weighted
+    by 1 / q ** power); example_weights: the per-label weights of data.example_weights.
+    """
+    if cfg.loss_weighting == "example_weights":
+        return None, data.example_weights
+    return (cfg.inverse_frequency_power * data.log_q).astype(np.float32), None
+
+
 def train_two_tower(
     data: TrainingData, cfg: TwoTowerConfig, progress: bool = True
 ) -> TrainResult:
@@ -64,67 +77,36 @@ def train_two_tower(
     from trainers.two_tower.loss import in_batch_softmax_loss
     from trainers.two_tower.model import item_tower, user_tower
 
-    users = user_tower(data.user_spec, cfg.hidden, cfg.dropout, cfg.unit_norm)
-    items = item_tower(data.item_spec, cfg.hidden, cfg.dropout, cfg.unit_norm)
+    users = user_tower(data.user_spec, cfg.hidden)
+    items = item_tower(data.item_spec, cfg.hidden)
     item_inputs = data.items.inputs(data.item_rows, data.item_spec)
-    opt = (
-        keras.optimizers.AdamW(cfg.lr, weight_decay=cfg.weight_decay)
-        if cfg.weight_decay
-        else keras.optimizers.Adam(cfg.lr)
-    )
+    opt = keras.optimizers.Adam(cfg.lr)
     variables = users.trainable_variables + items.trainable_variables
-    n_items = len(data.item_rows)
-    k_extra = cfg.uniform_negatives
-    q = np.exp(data.log_q.astype(np.float64))
-    if k_extra:
-        b = cfg.batch_size
-        q = (b * q + k_extra / n_items) / (b + k_extra)
-    log_q = tf.constant(np.log(q).astype(np.float32))
-    weighted = cfg.loss_weighting == "inverse_frequency"
+    offsets, weights = loss_weighting(data, cfg)
+    log_q = None if offsets is None else tf.constant(offsets)
+    if weights is None:
+        weights = np.ones(len(data.label_rows), np.float32)
 
     def loss_of(
-        u_in: dict,
-        i_in: dict,
-        ids: tf.Tensor,
-        w: tf.Tensor,
-        training: bool,
-        x_in: dict | None = None,
-        x_ids: tf.Tensor | None = None,
+        u_in: dict, i_in: dict, ids: tf.Tensor, w: tf.Tensor, training: bool
     ) -> tf.Tensor:
         u = users(u_in, training=training)
         a = items(i_in, training=training)
-        lq = None if weighted else tf.gather(log_q, ids)
-        extra = None if x_in is None else items(x_in, training=training)
-        xlq = None if weighted or x_ids is None else tf.gather(log_q, x_ids)
-        if cfg.linear_loss:
-            from trainers.two_tower.loss import in_batch_linear_loss
-
-            return in_batch_linear_loss(u, a, ids, lq)
-        return in_batch_softmax_loss(
-            u, a, ids, cfg.temperature, lq, w if weighted else None, extra, x_ids, xlq
-        )
+        lq = None if log_q is None else tf.gather(log_q, ids)
+        return in_batch_softmax_loss(u, a, ids, cfg.temperature, lq, w)
 
     @tf.function(reduce_retracing=True)
-    def step(
-        u_in: dict,
-        i_in: dict,
-        ids: tf.Tensor,
-        w: tf.Tensor,
-        x_in: dict | None = None,
-        x_ids: tf.Tensor | None = None,
-    ) -> tf.Tensor:
+    def step(u_in: dict, i_in: dict, ids: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
-            loss = loss_of(u_in, i_in, ids, w, True, x_in, x_ids)
+            loss = loss_of(u_in, i_in, ids, w, True)
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    n_all = len(data.label_rows)
-    n = n_all - int(round(cfg.validation_share * n_all))
-    val_idx = np.arange(n, n_all)
+    n = len(data.label_rows)
     rng = np.random.default_rng(cfg.seed)
     result = TrainResult(users, items)
     result.initial_loss = _mean_loss(
-        data, item_inputs, loss_of, cfg.batch_size, np.arange(n)
+        data, weights, item_inputs, loss_of, cfg.batch_size
     )
     for epoch in range(cfg.epochs):
         t0 = time.perf_counter()
@@ -138,19 +120,11 @@ def train_two_tower(
             if len(idx) < 2:
                 continue
             ids = data.label_rows[idx]
-            extra = {}
-            if k_extra:
-                x_ids = rng.integers(0, n_items, k_extra)
-                extra = {
-                    "x_in": _batch(item_inputs, x_ids),
-                    "x_ids": tf.constant(x_ids),
-                }
             loss = step(
                 _batch(data.user_inputs, idx),
                 _batch(item_inputs, ids),
                 tf.constant(ids),
-                tf.constant(data.example_weights[idx]),
-                **extra,
+                tf.constant(weights[idx]),
             )
             losses.append(float(loss))
         result.history.append(
@@ -160,26 +134,21 @@ def train_two_tower(
                 "seconds": time.perf_counter() - t0,
             }
         )
-        if len(val_idx) > 1:
-            vrng = np.random.default_rng(12345)
-            result.history[-1]["val_loss"] = _mean_loss(
-                data, item_inputs, loss_of, cfg.batch_size, vrng.permutation(val_idx)
-            )
     return result
 
 
 def _mean_loss(
     data: TrainingData,
+    weights: np.ndarray,
     item_inputs: dict,
     loss_of: object,
     batch: int,
-    order: np.ndarray,
 ) -> float:
     import tensorflow as tf
 
     losses = []
-    for s in range(0, len(order) - 1, batch):
-        idx = order[s : s + batch]
+    for s in range(0, len(data.label_rows) - 1, batch):
+        idx = np.arange(s, min(s + batch, len(data.label_rows)))
         if len(idx) < 2:
             continue
         ids = data.label_rows[idx]
@@ -187,7 +156,7 @@ def _mean_loss(
             _batch(data.user_inputs, idx),
             _batch(item_inputs, ids),
             tf.constant(ids),
-            tf.constant(data.example_weights[idx]),
+            tf.constant(weights[idx]),
             False,
         )  # type: ignore[operator]
         losses.append(float(loss))
