@@ -23,8 +23,12 @@ class TwoTowerConfig:
     target_type: str = names.AUDIOBOOK
     """Which item type the labels (and the item tower) are: audiobook, or podcast (Table 4)."""
     hidden: tuple[int, ...] = (512, 256, 128)
-    temperature: float = 0.05
-    """Softmax temperature over cosine similarities (outputs are unit vectors)."""
+    temperature: float = 0.2
+    """Softmax temperature over cosine similarities (outputs are unit vectors). The paper's
+    loss is linear (no temperature: its high-T limit). 0.2 was chosen among 0.05, 0.1,
+    0.2 and 0.5 by HR@10 on a 14-day validation window before the cut-off of `medium` v2
+    (three seeds, HGNN retrained without those days); 0.05 memorised the ~7k labels
+    (training loss 0.8 against ln 128 = 4.9). See bench/RESULTS.md."""
     loss_weighting: LossWeighting = "inverse_frequency"
     """inverse_frequency (the paper): each in-batch item's term in the softmax normaliser
     is weighted by 1 / q_j ** inverse_frequency_power (q_j: its share of the training
