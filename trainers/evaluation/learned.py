@@ -94,14 +94,11 @@ def two_tower_variants(
             hv["full"],
         )
     if cfg.podcasts:
-        variants["2T (podcasts)"] = (
-            replace(tbase, use_hgnn=False, target_type=names.PODCAST),
-            None,
+        pod = replace(
+            tbase, target_type=names.PODCAST, temperature=cfg.tt_podcast_temperature
         )
-        variants["2T-HGNN (podcasts)"] = (
-            replace(tbase, target_type=names.PODCAST),
-            hv["full"],
-        )
+        variants["2T (podcasts)"] = (replace(pod, use_hgnn=False), None)
+        variants["2T-HGNN (podcasts)"] = (pod, hv["full"])
     return variants
 
 
