@@ -71,8 +71,8 @@ def train_hgnns(
     return versions
 
 
-LOGQ = "2T-HGNN (logQ loss)"
-"""2T-HGNN trained with the logQ correction instead of inverse-frequency weights."""
+EXAMPLE_WEIGHTS = "2T-HGNN (example weights)"
+"""2T-HGNN with inverse-frequency weights on the examples instead of the negatives."""
 
 
 def two_tower_variants(
@@ -88,17 +88,17 @@ def two_tower_variants(
         "B": (replace(tbase, use_weak_signals=False), hv["full"]),
         **{k: (tbase, hv[k]) for k in cfg.ablations},
     }
-    if cfg.logq_row:
-        variants[LOGQ] = (replace(tbase, loss_weighting="logq"), hv["full"])
-    if cfg.podcasts:
-        variants["2T (podcasts)"] = (
-            replace(tbase, use_hgnn=False, target_type=names.PODCAST),
-            None,
-        )
-        variants["2T-HGNN (podcasts)"] = (
-            replace(tbase, target_type=names.PODCAST),
+    if cfg.example_weights_row:
+        variants[EXAMPLE_WEIGHTS] = (
+            replace(tbase, loss_weighting="example_weights"),
             hv["full"],
         )
+    if cfg.podcasts:
+        pod = replace(
+            tbase, target_type=names.PODCAST, temperature=cfg.tt_podcast_temperature
+        )
+        variants["2T (podcasts)"] = (replace(pod, use_hgnn=False), None)
+        variants["2T-HGNN (podcasts)"] = (pod, hv["full"])
     return variants
 
 

@@ -14,7 +14,7 @@ from colisten import names
 from trainers.evaluation import baselines as bl
 from trainers.evaluation import reference as ref
 from trainers.evaluation.config import EvalConfig
-from trainers.evaluation.learned import SeedRun
+from trainers.evaluation.learned import EXAMPLE_WEIGHTS, SeedRun
 from trainers.evaluation.metrics import evaluate_lists
 from trainers.evaluation.paired import paired_table
 from trainers.evaluation.seeded import RowRuns, row_metrics
@@ -28,9 +28,9 @@ MAIN_ROWS = (
     "HGNN-w-users",
     "2T",
     "2T-HGNN",
-    "2T-HGNN (logQ loss)",
+    EXAMPLE_WEIGHTS,
 )
-COLD_ROWS = ("Popularity", "HGNN-w-users", "2T", "2T-HGNN", "2T-HGNN (logQ loss)")
+COLD_ROWS = ("Popularity", "HGNN-w-users", "2T", "2T-HGNN", EXAMPLE_WEIGHTS)
 PODCAST_ROWS = ("Popularity", "2T", "2T-HGNN")
 
 ScorerFactory = Callable[[], Mapping[str, bl.RowScorer]]
@@ -81,7 +81,7 @@ def learned_scorers(
     if run.with_users is not None:
         wu = run.with_users
         out["HGNN-w-users"] = bl.with_users(es, wu.users, wu.items)
-    for name in ["2T", "2T-HGNN", "B", "2T-HGNN (logQ loss)", *ablations]:
+    for name in ["2T", "2T-HGNN", "B", EXAMPLE_WEIGHTS, *ablations]:
         if name in run.two_towers:
             out[name] = bl.two_tower(es, Path(run.two_towers[name]["dir"]), rows)
     return out

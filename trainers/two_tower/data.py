@@ -160,14 +160,14 @@ class TrainingData:
     user_spec: UserFeatureSpec
     item_spec: ItemSpec
     log_q: np.ndarray
-    """Per candidate item, log of its share of the training labels (floored)."""
+    """Per candidate item, log of its share of the training labels (floored at 1 label)."""
     example_weights: np.ndarray
-    """Per label, its inverse-frequency weight (average 1; see inverse_frequency_weights)."""
+    """Per label, its example_weights weight (average 1; see example_weights)."""
     feature_max_ms: int
     """Newest event time any training feature row holds (for leakage checks)."""
 
 
-def inverse_frequency_weights(
+def example_weights(
     label_rows: np.ndarray, n_items: int, power: float = 1.0
 ) -> np.ndarray:
     """Per example, count(its item) ** -power over label_rows, scaled to average 1."""
@@ -245,7 +245,7 @@ def build_training_data(
         user_spec=spec,
         item_spec=items.item_spec(item_rows, cfg.use_hgnn),
         log_q=log_q,
-        example_weights=inverse_frequency_weights(
+        example_weights=example_weights(
             label_rows, len(item_rows), cfg.inverse_frequency_power
         ),
         feature_max_ms=_newest_feature_ms(rows),

@@ -1,24 +1,26 @@
-"""In-batch softmax loss: inverse-frequency example weights (the paper) or logQ correction.
+"""In-batch softmax loss with the paper's inverse-frequency weighting of the negatives.
 
-The paper's loss is E_{n in batch}[o_u·o_n − o_u·o_a] with in-batch negatives, each
-example weighted by the inverse frequency of its item. We keep its in-batch form but use
-the softmax cross-entropy log Σ_j exp(s_j / T) − s_a / T (s = u·a, unit vectors). Its
-first-order expansion in 1/T is log B + (mean_j s_j − s_a) / T: the paper's expectation
-(over the batch, positive included) is the high-temperature limit of this loss, which
-at T = 0.05 weighs the hardest negatives most instead of all of them equally.
+The paper's loss is E_{n in batch}[o_u·o_n − o_u·o_a] with in-batch negatives, "each
+example weighted by the inverse frequency of its item (so popular items are not over-used
+as negatives)". We keep its in-batch form but use the softmax cross-entropy
+log Σ_j exp(s_j / T) − s_a / T (s = u·a, unit vectors). Its first-order expansion in 1/T
+is log B + (mean_j s_j − s_a) / T: the paper's expectation (over the batch, positive
+included) is the high-temperature limit of this loss, which at a small T weighs the
+hardest negatives most instead of all of them equally.
 
-Two ways to treat popularity (TwoTowerConfig.loss_weighting):
-- inverse_frequency (default, the paper): example i's loss is multiplied by
-  w_i ∝ 1 / count(item_i) ** power over the training labels, normalised so the weights
-  average 1 over the training examples (data.inverse_frequency_weights); the batch loss
-  is mean_i(w_i · CE_i), so an epoch's sum is the weighted objective. With power 1
-  every item carries the same total weight whatever its popularity: popular items are
-  not over-used as positives (they still appear as in-batch negatives at their label
-  frequency), and an item seen once weighs N / K (N labels, K items with labels: the
-  mean labels per item). Power 0.5 is a milder form with a smaller spread.
-- logq: examples unweighted, logits[i, j] −= log q_j (q_j the item's share of the
-  labels), which removes the in-batch sampling bias against popular items (Yi et al.,
-  2019) rather than down-weighting them.
+The weighting's stated purpose fixes where the weight goes. An item j enters a batch
+with probability ∝ q_j (its share of the labels), so popular items are over-used as
+negatives. Weighting each in-batch item's term of the normaliser by 1 / q_j,
+Σ_j exp(s_j / T) / q_j, makes every item count as a negative in proportion to its
+softmax weight alone: that is exactly logits_j − log q_j, the logQ correction of the
+sampled softmax (Yi et al., 2019); the positive's own 1 / q_a changes the loss by a
+constant only. TwoTowerConfig.loss_weighting:
+- inverse_frequency (default): log_q = power · log q of each column's item.
+- example_weights (the reading used before): each example's loss times
+  w_i ∝ 1 / count(item_i) ** power (data.example_weights). Every item then carries the
+  same total weight as a positive, while as a negative it still appears at its label
+  frequency: popular items are pushed away more than they are pulled, and the towers
+  drift to the tail (bench/RESULTS.md: warm HR@10 .075 vs .133 on medium v2).
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ def in_batch_softmax_loss(
     log_q: tf.Tensor | None = None,
     weights: tf.Tensor | None = None,
 ) -> tf.Tensor:
-    """Weighted mean softmax cross-entropy of each user's own item among the batch's.
+    """Mean softmax cross-entropy of each user's own item among the batch's items.
 
-    logits[i, j] = u_i·a_j / T (− log q_j when log_q is given); a column j ≠ i holding
-    the same item as row i's label is masked (an accidental hit is not a negative).
-    weights (per example, averaging 1 over the training set) multiply each row's loss.
+    logits[i, j] = u_i·a_j / T − log_q[j] (log_q: per column, the log of the inverse-
+    frequency weight's reciprocal, e.g. power · log q_j; None: no weighting); a column
+    j ≠ i holding the same item as row i's label is masked (an accidental hit is not a
+    negative). weights (per example, averaging 1 over the training set): the
+    example_weights reading, multiplying each row's loss.
     """
     logits = tf.matmul(users, items, transpose_b=True) / temperature
     if log_q is not None:

@@ -1,4 +1,4 @@
-"""Train the two towers with in-batch softmax (weighted or logQ), Adam; seeded."""
+"""Train the two towers with the in-batch softmax (see loss.py), Adam; seeded."""
 
 from __future__ import annotations
 
@@ -53,6 +53,19 @@ def _batch(inputs: Mapping[str, np.ndarray], idx: np.ndarray) -> dict[str, np.nd
     return {k: v[idx] for k, v in inputs.items()}
 
 
+def loss_weighting(
+    data: TrainingData, cfg: TwoTowerConfig
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(per-item logit offsets, per-label weights) of cfg.loss_weighting; one is None.
+
+    inverse_frequency: offsets power · log q (each in-batch item's softmax term weighted
+    by 1 / q ** power); example_weights: the per-label weights of data.example_weights.
+    """
+    if cfg.loss_weighting == "example_weights":
+        return None, data.example_weights
+    return (cfg.inverse_frequency_power * data.log_q).astype(np.float32), None
+
+
 def train_two_tower(
     data: TrainingData, cfg: TwoTowerConfig, progress: bool = True
 ) -> TrainResult:
@@ -69,18 +82,18 @@ def train_two_tower(
     item_inputs = data.items.inputs(data.item_rows, data.item_spec)
     opt = keras.optimizers.Adam(cfg.lr)
     variables = users.trainable_variables + items.trainable_variables
-    log_q = tf.constant(data.log_q)
-    weighted = cfg.loss_weighting == "inverse_frequency"
+    offsets, weights = loss_weighting(data, cfg)
+    log_q = None if offsets is None else tf.constant(offsets)
+    if weights is None:
+        weights = np.ones(len(data.label_rows), np.float32)
 
     def loss_of(
         u_in: dict, i_in: dict, ids: tf.Tensor, w: tf.Tensor, training: bool
     ) -> tf.Tensor:
         u = users(u_in, training=training)
         a = items(i_in, training=training)
-        lq = None if weighted else tf.gather(log_q, ids)
-        return in_batch_softmax_loss(
-            u, a, ids, cfg.temperature, lq, w if weighted else None
-        )
+        lq = None if log_q is None else tf.gather(log_q, ids)
+        return in_batch_softmax_loss(u, a, ids, cfg.temperature, lq, w)
 
     @tf.function(reduce_retracing=True)
     def step(u_in: dict, i_in: dict, ids: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
@@ -92,7 +105,9 @@ def train_two_tower(
     n = len(data.label_rows)
     rng = np.random.default_rng(cfg.seed)
     result = TrainResult(users, items)
-    result.initial_loss = _mean_loss(data, item_inputs, loss_of, cfg.batch_size)
+    result.initial_loss = _mean_loss(
+        data, weights, item_inputs, loss_of, cfg.batch_size
+    )
     for epoch in range(cfg.epochs):
         t0 = time.perf_counter()
         perm = rng.permutation(n)
@@ -109,7 +124,7 @@ def train_two_tower(
                 _batch(data.user_inputs, idx),
                 _batch(item_inputs, ids),
                 tf.constant(ids),
-                tf.constant(data.example_weights[idx]),
+                tf.constant(weights[idx]),
             )
             losses.append(float(loss))
         result.history.append(
@@ -123,7 +138,11 @@ def train_two_tower(
 
 
 def _mean_loss(
-    data: TrainingData, item_inputs: dict, loss_of: object, batch: int
+    data: TrainingData,
+    weights: np.ndarray,
+    item_inputs: dict,
+    loss_of: object,
+    batch: int,
 ) -> float:
     import tensorflow as tf
 
@@ -137,7 +156,7 @@ def _mean_loss(
             _batch(data.user_inputs, idx),
             _batch(item_inputs, ids),
             tf.constant(ids),
-            tf.constant(data.example_weights[idx]),
+            tf.constant(weights[idx]),
             False,
         )  # type: ignore[operator]
         losses.append(float(loss))

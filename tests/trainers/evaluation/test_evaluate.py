@@ -26,10 +26,10 @@ def test_quick_evaluation_writes_every_table(tiny: TinyWorld, tmp_path: Path) ->
     refs = ["Genre × popularity", "Pending weak signals"]
     refs += ["Oracle"] if res["reference"]["oracle"] else []
     assert res["reference"]["rows"] == refs
-    logq = "2T-HGNN (logQ loss)"
-    learned = {"Popularity", "LLM-KNN", "HGNN", "HGNN-w-users", "2T", "2T-HGNN", logq}
+    ew = "2T-HGNN (example weights)"
+    learned = {"Popularity", "LLM-KNN", "HGNN", "HGNN-w-users", "2T", "2T-HGNN", ew}
     assert set(tables["warm"]) == learned | set(refs)
-    cold = {"Popularity", "HGNN-w-users", "2T", "2T-HGNN", logq}
+    cold = {"Popularity", "HGNN-w-users", "2T", "2T-HGNN", ew}
     assert set(tables["cold"]) == cold | set(refs)
     assert set(tables["long_tail"]) == learned | set(refs)
     tier = tables["long_tail"]["2T-HGNN"]["1"]
