@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 
 from bench.online_common import build_world, write_json
-from infra.settings import kafka_bootstrap
+from colisten.settings import kafka_bootstrap
 from infra.topics import TopicSpec, delete_topics, ensure_topics
 from tests.online.server import api_env, start_api
 from tests.stream_processors.harness import WorkerRig

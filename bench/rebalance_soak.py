@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from colisten.settings import kafka_bootstrap
 from colisten.world.format import read_events
 from colisten.world.generator import generate_world
 from feature_repo.config import FeatureStoreConfig
 from infra.processes import wait_for
-from infra.settings import kafka_bootstrap
 from infra.topics import TopicSpec, delete_topics, ensure_topics, group_progress
 from stream_processors.reference import expected_views
 from stream_processors.verify import diff_views

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from infra import services  # noqa: E402
-from infra.settings import ServicesConfig  # noqa: E402
+from infra.service_config import ServicesConfig  # noqa: E402
 
 
 def _free_port() -> int:

@@ -30,11 +30,11 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from colisten.settings import kafka_bootstrap  # noqa: E402
 from colisten.world.format import read_events  # noqa: E402
 from colisten.world.generator import generate_world  # noqa: E402
 from colisten.world.replay import iter_event_payloads, make_producer  # noqa: E402
 from feature_repo.config import FeatureStoreConfig  # noqa: E402
-from infra.settings import kafka_bootstrap  # noqa: E402
 from infra.topics import TopicSpec, delete_topics, ensure_topics  # noqa: E402
 from stream_processors.verify import read_online  # noqa: E402
 from tests.stream_processors.harness import WorkerRig  # noqa: E402

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from infra.settings import REPO_ROOT, ConfigError, redis_connection
+from colisten.settings import ConfigError, feast_dir, redis_connection, settings
 
 PROJECT = "colisten"
 FEATURE_REPO_DIR = Path(__file__).resolve().parent
@@ -15,7 +14,7 @@ FEATURE_REPO_DIR = Path(__file__).resolve().parent
 
 def default_data_dir() -> Path:
     """Where the registry, SQLite online store and offline parquet live: COLISTEN_FEAST_DIR."""
-    return Path(os.environ.get("COLISTEN_FEAST_DIR") or REPO_ROOT / "var" / "feast")
+    return feast_dir()
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,8 @@ class FeatureStoreConfig:
     def from_env(cls, **overrides: object) -> FeatureStoreConfig:
         """Defaults, then COLISTEN_ONLINE_STORE / COLISTEN_FEAST_DIR / COLISTEN_REDIS_URL."""
         values: dict[str, object] = {}
-        if os.environ.get("COLISTEN_ONLINE_STORE"):
-            values["online"] = os.environ["COLISTEN_ONLINE_STORE"]
+        if online := settings().online_store:
+            values["online"] = online
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 

@@ -36,12 +36,24 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+@app.callback()
+def _check_environment() -> None:
+    """Every command: reject unknown COLISTEN_* variables before doing anything."""
+    from colisten.settings import ConfigError, check_environment
+
+    try:
+        check_environment()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+
+
 # -- services ------------------------------------------------------------------------
 
 
 def _services_call(action: str) -> None:
+    from colisten.settings import ConfigError
     from infra import services
-    from infra.settings import ConfigError, ServicesConfig
+    from infra.service_config import ServicesConfig
 
     try:
         cfg = ServicesConfig.from_env()
@@ -128,6 +140,7 @@ def store_materialize(
     """Fill the stream-fed views and user_profile from a world's log (batch, DuckDB)."""
     from rich.table import Table
 
+    from colisten.settings import settings
     from colisten.world.format import MANIFEST_FILE, WorldManifest
     from feature_repo.config import FeatureStoreConfig
     from trainers.materialize.run import materialize
@@ -144,7 +157,12 @@ def store_materialize(
     )
     cfg = FeatureStoreConfig.from_env()
     stats = materialize(
-        world, cfg, cut, recent_items=recent_items, memory_limit=memory_limit
+        world,
+        cfg,
+        cut,
+        partitions=settings().partitions,
+        recent_items=recent_items,
+        memory_limit=memory_limit,
     )
     table = Table("view", "offline rows", "offline MiB", "online rows")
     for view, rows in stats.rows_offline.items():
@@ -253,8 +271,8 @@ def replay_cmd(
     ] = None,
 ) -> None:
     """Publish a world's events to Kafka in time order, keyed by user_id."""
+    from colisten.settings import kafka_bootstrap
     from colisten.world.replay import replay
-    from infra.settings import kafka_bootstrap
     from infra.topics import ensure_topics
 
     until_ms = _parse_time(until, world) if until else None

@@ -99,10 +99,10 @@ def schedule_for(opts: RunOptions) -> Schedule:
 
 def run_continuous(opts: RunOptions) -> int:
     """Run until Ctrl-C (or max_days of clock time); 0 if every process stayed healthy."""
+    from colisten.settings import kafka_bootstrap
     from colisten.world.format import WorldManifest
     from colisten.world.replay import replay
     from infra.cli import _parse_time
-    from infra.settings import kafka_bootstrap
     from stream_processors.config import StreamConfig
 
     signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl-C
@@ -172,18 +172,15 @@ def run_continuous(opts: RunOptions) -> int:
 def _settle() -> None:
     """Before a training run: the worker consumed everything produced so far, and its
     offline parts are flushed (every offline_flush_interval_s)."""
-    import os
-
     from infra.processes import wait_for
     from infra.topics import group_progress
     from stream_processors.config import StreamConfig
 
     cfg = StreamConfig.from_env()
-    group = os.environ.get("COLISTEN_STREAM_APP_ID", cfg.app_id)
     topics = [cfg.interactions_topic, cfg.pairs_topic]
 
     def caught_up() -> bool:
-        got = group_progress(group, topics)
+        got = group_progress(cfg.app_id, topics)
         return all(done >= end for done, end in got.values())
 
     wait_for(caught_up, 600, 1.0, "the stream worker to catch up")

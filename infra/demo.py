@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from colisten.settings import REPO_ROOT
 from infra import demo_views as views
-from infra.settings import REPO_ROOT
 
 console = Console()
 DEMO_DIR = REPO_ROOT / "var" / "demo"
@@ -41,7 +41,7 @@ def run_demo() -> int:
     """Run the demo; return the process exit status (0 only if every step succeeded)."""
     from infra import services
     from infra.processes import ManagedProcess
-    from infra.settings import ServicesConfig
+    from infra.service_config import ServicesConfig
 
     signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM stops as cleanly as Ctrl-C
     started = time.monotonic()
@@ -74,14 +74,14 @@ def run_demo() -> int:
 
 
 def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
+    from colisten.settings import kafka_bootstrap, settings
     from colisten.world.format import read_catalogue, read_events
     from colisten.world.generator import generate_world
     from colisten.world.replay import replay
     from feature_repo.config import FeatureStoreConfig
     from feature_repo.store import apply_definitions, open_store
     from infra.processes import ManagedProcess
-    from infra.settings import kafka_bootstrap
-    from infra.topics import default_partitions, reset_topics
+    from infra.topics import reset_topics
     from stream_processors.reference import expected_views
     from stream_processors.verify import diff_view
 
@@ -122,7 +122,7 @@ def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
     t0 = time.monotonic()
     _follow_worker(procs[0], stats.events)
     events = read_events(world, until_ms=cutoff)
-    expected = expected_views(events, default_partitions())
+    expected = expected_views(events, settings().partitions)
 
     def matches() -> bool:
         return not any(diff_view(store, v, w, limit=1) for v, w in expected.items())
@@ -219,8 +219,9 @@ def _follow_worker(worker: Any, total: int) -> None:
 
     from colisten import names
     from infra.topics import group_progress
+    from stream_processors.config import StreamConfig
 
-    group = os.environ["COLISTEN_STREAM_APP_ID"]
+    group = StreamConfig.from_env().app_id
     topics = [names.INTERACTIONS_TOPIC, names.COLISTEN_PAIRS_TOPIC]
     columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress("{task.description}", *columns, console=console) as bar:

@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.settings import REPO_ROOT, ServicesConfig
+from colisten.settings import REPO_ROOT
+from infra.service_config import ServicesConfig
 
 KAFKA_DIR = REPO_ROOT / "infra" / "kafka"
 KAFKA_MAIN = "kafka.Kafka"

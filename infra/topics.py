@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient
@@ -10,7 +9,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from colisten import names
-from infra.settings import kafka_bootstrap
+from colisten.settings import kafka_bootstrap, settings
 
 
 @dataclass(frozen=True)
@@ -22,14 +21,9 @@ class TopicSpec:
     config: dict[str, str]
 
 
-def default_partitions() -> int:
-    """Partitions of the keyed topics: COLISTEN_PARTITIONS, else 4."""
-    return int(os.environ.get("COLISTEN_PARTITIONS", "4"))
-
-
 def colisten_topics(partitions: int | None = None) -> list[TopicSpec]:
     """Every topic the pipeline needs (the stream worker's own changelogs excepted)."""
-    n = partitions or default_partitions()
+    n = partitions or settings().partitions
     keep = {"retention.ms": "-1", "retention.bytes": "-1"}
     return [
         TopicSpec(names.INTERACTIONS_TOPIC, n, keep),

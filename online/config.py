@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from colisten import names
 from colisten.retrieval import DEFAULT_THRESHOLD
+from colisten.settings import ConfigError, env_overrides, kafka_bootstrap, settings
+from colisten.settings import models_dir as default_models_dir
 from feature_repo.config import FeatureStoreConfig
-from infra.settings import ConfigError, env_overrides, kafka_bootstrap
-from trainers.registry import default_models_dir
 
 ENV_PREFIX = "COLISTEN_SERVE_"
 TWO_TOWER_KIND = "two_tower"
@@ -18,8 +17,7 @@ HGNN_KIND = "hgnn"
 
 
 def _default_catalogue() -> Path | None:
-    raw = os.environ.get("COLISTEN_CATALOGUE")
-    return Path(raw) if raw else None
+    return settings().catalogue
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from colisten import names
-from infra.settings import REPO_ROOT, ConfigError, env_overrides, kafka_bootstrap
+from colisten.settings import (
+    ConfigError,
+    env_overrides,
+    kafka_bootstrap,
+    settings,
+    stream_dir,
+)
 
 STORES = ("memory://", "rocksdb://")
 """The table stores the worker supports (see StreamConfig.store)."""
@@ -21,14 +27,16 @@ class StreamConfig:
     dlq_topic: str = names.INTERACTIONS_DLQ_TOPIC
     pairs_topic: str = names.COLISTEN_PAIRS_TOPIC
     bootstrap: str = field(default_factory=kafka_bootstrap)
-    partitions: int = 4
+    partitions: int = field(default_factory=lambda: settings().partitions)
+    """Partitions of the keyed topics: COLISTEN_PARTITIONS unless this worker's own
+    COLISTEN_STREAM_PARTITIONS says otherwise."""
     store: str = "memory://"
     """Table store: memory:// (Python dicts, restored from the changelogs on start) or
     rocksdb:// (one RocksDB database per table partition under data_dir, restored only
     past its last persisted changelog offset; state beyond memory belongs there). The
     rocksdb:// store is `rocks_store.PartitionedRocksStore`: Faust's own takes each
     write's partition from the current event, which a batch write does not have."""
-    data_dir: Path = field(default_factory=lambda: REPO_ROOT / "var" / "stream")
+    data_dir: Path = field(default_factory=stream_dir)
     window_days: int = 90
     recent_items: int = 50
     """N: how many distinct audiobooks and podcasts a user's recent list keeps."""

@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from feature_repo.config import FeatureStoreConfig  # noqa: E402
-from infra.settings import ServicesConfig  # noqa: E402
+from infra.service_config import ServicesConfig  # noqa: E402
 
 TEST_REDIS_DB = 3
 """Tests use their own Redis database, flushed per test, never the default db 0."""

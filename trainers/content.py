@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from colisten import names
+from colisten import names, settings
 from trainers.text_model import load_sentence_model, text_model_name
 
 if TYPE_CHECKING:
@@ -26,12 +26,8 @@ CACHE_FILE = "embeddings.parquet"
 
 
 def default_cache_dir() -> Path:
-    """COLISTEN_CACHE_DIR, else var/cache/text-embeddings under the repository."""
-    from infra.settings import REPO_ROOT
-
-    return Path(
-        os.environ.get("COLISTEN_CACHE_DIR") or REPO_ROOT / "var" / "cache" / "text"
-    )
+    """COLISTEN_CACHE_DIR, else cache/text under the state dir (COLISTEN_HOME)."""
+    return settings.cache_dir()
 
 
 def item_text(catalogue: pd.DataFrame) -> pd.Series:

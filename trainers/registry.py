@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.settings import REPO_ROOT
+from colisten.settings import models_dir
 
 if TYPE_CHECKING:  # torch is imported where weights are saved or loaded
     import torch
@@ -37,8 +37,8 @@ LATEST = "latest"
 
 
 def default_models_dir() -> Path:
-    """COLISTEN_MODELS_DIR, else var/models under the repository."""
-    return Path(os.environ.get("COLISTEN_MODELS_DIR") or REPO_ROOT / "var" / "models")
+    """COLISTEN_MODELS_DIR, else models under the state dir (COLISTEN_HOME)."""
+    return models_dir()
 
 
 @dataclass(frozen=True)

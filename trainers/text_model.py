@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from colisten.settings import settings
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -15,7 +17,7 @@ _DEFAULT_ALIASES = {DEFAULT_TEXT_MODEL, "all-MiniLM-L6-v2"}
 
 def text_model_name(name: str | None = None) -> str:
     """The configured model name: the argument, else COLISTEN_TEXT_MODEL, else the default."""
-    return name or os.environ.get("COLISTEN_TEXT_MODEL") or DEFAULT_TEXT_MODEL
+    return name or settings().text_model or DEFAULT_TEXT_MODEL
 
 
 def load_sentence_model(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from colisten.settings import ConfigError
 from feature_repo import user_weak_signals
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.store import apply_definitions, open_store
-from infra.settings import ConfigError
 
 pytestmark = pytest.mark.integration
 

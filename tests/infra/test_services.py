@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from colisten.settings import ConfigError
 from infra import services
-from infra.settings import ConfigError, ServicesConfig
+from infra.service_config import ServicesConfig
 
 
 def _free_port() -> int:

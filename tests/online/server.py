@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
+from colisten.settings import REPO_ROOT
 from feature_repo.config import FeatureStoreConfig
 from infra.processes import ManagedProcess, wait_for
-from infra.settings import REPO_ROOT
 from tests.online.tower import ENCODER_SPEC
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.settings import ConfigError
+from colisten.settings import ConfigError
 from stream_processors.config import StreamConfig
 
 

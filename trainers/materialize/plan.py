@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from colisten import names
+from colisten.settings import DEFAULT_PARTITIONS
 from feature_repo import colisten_edges, item_popularity, user_recent_items
 from feature_repo import user_weak_signals as uws_view
 from stream_processors.user_state import DAY_MS, WINDOW_MS
@@ -44,7 +45,7 @@ BATCH_ROWS = 1_000_000
 class MaterializeConfig:
     """The stream's parameters, and which user_recent_items versions go offline."""
 
-    partitions: int = 4
+    partitions: int = DEFAULT_PARTITIONS
     """Partitions of `interactions` and `colisten.pairs` (COLISTEN_PARTITIONS)."""
     cap: int = 50
     """Recent items per type, and partners per type of a first touch."""

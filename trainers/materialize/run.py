@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 from tqdm import tqdm
 
+from colisten.settings import DEFAULT_PARTITIONS
 from colisten.world import format as fmt
 from trainers.materialize import write
 from trainers.materialize.plan import Built, MaterializeConfig, build_views
@@ -86,7 +87,7 @@ def materialize(
     world_dir: Path,
     store_cfg: FeatureStoreConfig,
     cutoff_ms: int,
-    partitions: int = 4,
+    partitions: int = DEFAULT_PARTITIONS,
     cap: int = 50,
     window_ms: int | None = None,
     recent_items: str = "labels",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from colisten import names
 from colisten.events import MIN_TS_MS
+from colisten.settings import settings
 from colisten.world import format as wf
 from colisten.world.movielens import (
     NAMESPACE,
@@ -26,8 +26,7 @@ Csvs = dict[str, pd.DataFrame]
 
 def shared_dir() -> Path:
     """The shared data directory: $COLISTEN_SHARED_DIR, else <repo>/../shared."""
-    env = os.environ.get("COLISTEN_SHARED_DIR")
-    return Path(env) if env else (REPO / ".." / "shared").resolve()
+    return settings().shared_dir or (REPO / ".." / "shared").resolve()
 
 
 ML_DIR = shared_dir() / "datasets" / "movielens-latest-small"
