@@ -39,23 +39,13 @@ def _offline_bytes(data_dir: Path) -> dict[str, int]:
     return out
 
 
-def _cutoff(world: Path, spec: str) -> int:
-    from colisten.world import format as fmt
-
-    manifest = fmt.WorldManifest.read(world)
-    if spec == "split":
-        return manifest.split_ms
-    if spec == "end":
-        return manifest.end_ms + 1
-    return int(spec)
-
-
 def child(args: argparse.Namespace) -> dict[str, Any]:
     """Run one path in this process; return its figures."""
+    from colisten.world.format import event_time
     from feature_repo.config import FeatureStoreConfig
 
     world, store = Path(args.world), Path(args.store)
-    cutoff = _cutoff(world, args.cutoff)
+    cutoff = event_time(args.cutoff, world)
     cfg = FeatureStoreConfig(online="sqlite", data_dir=store)
     t0 = time.perf_counter()
     if args.path == "backfill":

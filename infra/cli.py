@@ -141,7 +141,7 @@ def store_materialize(
     from rich.table import Table
 
     from colisten.settings import settings
-    from colisten.world.format import MANIFEST_FILE, WorldManifest
+    from colisten.world.format import MANIFEST_FILE, event_time
     from feature_repo.config import FeatureStoreConfig
     from trainers.materialize.run import materialize
 
@@ -150,11 +150,7 @@ def store_materialize(
     if recent_items not in ("labels", "all"):
         raise _fail(f"--recent-items is 'labels' or 'all', not {recent_items!r}")
     world = world.resolve()
-    cut = (
-        WorldManifest.read(world).end_ms + 1
-        if cutoff == "end"
-        else _parse_time(cutoff, world)
-    )
+    cut = event_time(cutoff, world)
     cfg = FeatureStoreConfig.from_env()
     stats = materialize(
         world,
@@ -272,10 +268,11 @@ def replay_cmd(
 ) -> None:
     """Publish a world's events to Kafka in time order, keyed by user_id."""
     from colisten.settings import kafka_bootstrap
+    from colisten.world.format import event_time
     from colisten.world.replay import replay
     from infra.topics import ensure_topics
 
-    until_ms = _parse_time(until, world) if until else None
+    until_ms = event_time(until, world) if until else None
     ensure_topics()
     stats = replay(
         world, kafka_bootstrap(), rate=rate, speedup=speedup, until_ms=until_ms
@@ -284,21 +281,6 @@ def replay_cmd(
         f"replayed {stats.events} events in {stats.seconds:.1f}s "
         f"({stats.events_per_s:,.0f} events/s)"
     )
-
-
-def _parse_time(value: str, world: Path) -> int:
-    """Event time in ms from an ISO timestamp, an integer of ms, or 'split'."""
-    import pandas as pd
-
-    from colisten.world.format import WorldManifest
-
-    if value == "split":
-        return WorldManifest.read(world).split_ms
-    if value.isdigit():
-        return int(value)
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return int(ts.value // 1_000_000)
 
 
 @app.command("demo")
@@ -357,7 +339,7 @@ def train_hgnn_cmd(
     device: Annotated[str, typer.Option(help="cpu|cuda|auto")] = "cpu",
 ) -> None:
     """Train the HGNN as of a cut-off; write item_hgnn_embedding; register the model."""
-    from colisten.world.format import read_catalogue
+    from colisten.world.format import event_time, read_catalogue
     from feature_repo.config import FeatureStoreConfig
     from trainers.hgnn.config import ABLATIONS, HGNNConfig
     from trainers.hgnn.pipeline import run_hgnn
@@ -367,7 +349,7 @@ def train_hgnn_cmd(
     cfg = HGNNConfig(ablation=ablation, max_epochs=epochs, device=device)  # type: ignore[arg-type]
     version = run_hgnn(
         FeatureStoreConfig.from_env(),
-        _parse_time(cutoff, world),
+        event_time(cutoff, world),
         read_catalogue(world),
         cfg,
     )
@@ -515,13 +497,13 @@ def train_two_tower_cmd(
     ] = None,
 ) -> None:
     """Train the two-tower model on point-in-time features; export; point `latest` at it."""
-    from colisten.world.format import read_events
+    from colisten.world.format import event_time, read_events
     from feature_repo.config import FeatureStoreConfig
     from trainers import registry
     from trainers.two_tower.config import TwoTowerConfig
     from trainers.two_tower.pipeline import run_two_tower
 
-    cutoff_ms = _parse_time(cutoff, world)
+    cutoff_ms = event_time(cutoff, world)
     cfg = TwoTowerConfig(
         use_hgnn=not no_hgnn,
         use_weak_signals=not no_weak_signals,

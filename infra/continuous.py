@@ -100,9 +100,8 @@ def schedule_for(opts: RunOptions) -> Schedule:
 def run_continuous(opts: RunOptions) -> int:
     """Run until Ctrl-C (or max_days of clock time); 0 if every process stayed healthy."""
     from colisten.settings import kafka_bootstrap
-    from colisten.world.format import WorldManifest
+    from colisten.world.format import WorldManifest, event_time
     from colisten.world.replay import replay
-    from infra.cli import _parse_time
     from stream_processors.config import StreamConfig
 
     signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl-C
@@ -120,7 +119,7 @@ def run_continuous(opts: RunOptions) -> int:
     failures = 0
     try:
         if opts.simulate:
-            now = _parse_time(opts.start, opts.world)
+            now = event_time(opts.start, opts.world)
             stats = replay(
                 opts.world, kafka_bootstrap(), topic=topic, until_ms=now, progress=False
             )

@@ -76,6 +76,22 @@ class WorldManifest:
         return cls(**json.loads((Path(world_dir) / MANIFEST_FILE).read_text()))
 
 
+def event_time(value: str, world_dir: Path) -> int:
+    """An event time in ms from 'split', 'end' (just past the last event), ms or ISO.
+
+    The one parser of every time option (cut-offs, replay bounds, simulated starts): an
+    ISO time without a zone is UTC; the manifest is read only for 'split' and 'end'.
+    """
+    if value in ("split", "end"):
+        manifest = WorldManifest.read(world_dir)
+        return manifest.split_ms if value == "split" else manifest.end_ms + 1
+    if value.isdigit():
+        return int(value)
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return int(ts.value // 1_000_000)
+
+
 def read_catalogue(world_dir: Path) -> pd.DataFrame:
     """Load the catalogue of a world."""
     return pd.read_parquet(Path(world_dir) / CATALOGUE_FILE)
