@@ -39,7 +39,8 @@ from typing import Any
 
 import numpy as np
 
-DAY_MS = 86_400_000
+from colisten.timeunits import DAY_MS
+
 HOLDOUT_DAYS = 14
 
 

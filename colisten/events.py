@@ -12,12 +12,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from colisten import names
+from colisten.timeunits import DAY_MS
 
 SCHEMA_VERSION = 1
 """Version of this contract; bump when a field changes meaning."""
 MAX_PAYLOAD_BYTES = 4096
 """Events larger than this (serialised) are rejected as oversized."""
-MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000
+MAX_FUTURE_SKEW_MS = DAY_MS
 """An event stamped more than this after `now` is rejected as from the future."""
 MIN_TS_MS = 946_684_800_000
 """2000-01-01T00:00:00Z: anything earlier is rejected."""

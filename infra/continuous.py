@@ -18,8 +18,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from colisten.timeunits import DAY_MS
 from infra.processes import ManagedProcess
-from infra.schedule import DAY_MS, Cadence, Schedule
+from infra.schedule import Cadence, Schedule
 
 console = Console()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-DAY_MS = 86_400_000
+from colisten.timeunits import DAY_MS
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from colisten.settings import (
     settings,
     stream_dir,
 )
+from colisten.timeunits import DAY_MS
 
 STORES = ("memory://", "rocksdb://")
 """The table stores the worker supports (see StreamConfig.store)."""
@@ -92,7 +93,7 @@ class StreamConfig:
     @property
     def window_ms(self) -> int:
         """The event-time window in milliseconds."""
-        return self.window_days * 24 * 3600 * 1000
+        return self.window_days * DAY_MS
 
     @classmethod
     def from_env(cls, **overrides: object) -> StreamConfig:

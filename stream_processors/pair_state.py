@@ -16,7 +16,8 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from stream_processors.user_state import DAY_MS, WINDOW_MS
+from colisten.timeunits import DAY_MS
+from stream_processors.user_state import WINDOW_MS
 
 POP_LONG_DAYS = 90
 POP_SHORT_DAYS = 14

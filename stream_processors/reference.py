@@ -11,7 +11,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from colisten import names
-from stream_processors.user_state import COUNTERS, DAY_MS, WINDOW_MS, canonical_pair
+from colisten.timeunits import DAY_MS
+from stream_processors.user_state import COUNTERS, WINDOW_MS, canonical_pair
 
 AsOf = int | Mapping[str, int] | None
 """One event time for every key, a time per key, or None (each key's own newest time)."""

@@ -17,8 +17,8 @@ from typing import Any
 from colisten import names
 from colisten.events import InteractionEvent
 from colisten.pairs import canonical_pair
+from colisten.timeunits import DAY_MS
 
-DAY_MS = 24 * 3600 * 1000
 WINDOW_MS = 90 * DAY_MS
 RECENT_IDS = 64
 """How many recent event_ids a user remembers, to drop a client's duplicate sends."""

@@ -10,12 +10,12 @@ import numpy as np
 import pyarrow as pa
 
 from colisten import names
+from colisten.timeunits import DAY_MS
 from colisten.world import topics
 
 if TYPE_CHECKING:
     from colisten.world.generator import WorldParams
 
-DAY_MS = 86_400_000
 CATALOGUE_STREAM = 1
 _DRAW_CHUNK = 256
 """Requests scored against a pool at once (bounds memory at ~chunk × pool floats)."""

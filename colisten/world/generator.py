@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from colisten import names
+from colisten.timeunits import DAY_MS
 from colisten.world import oracle, simulate
 from colisten.world.format import (
     CATALOGUE_FILE,
@@ -26,7 +27,7 @@ from colisten.world.format import (
     USERS_SCHEMA,
     WorldManifest,
 )
-from colisten.world.simulate import DAY_MS, ETYPES, EVENT_DTYPE, PLATFORMS
+from colisten.world.simulate import ETYPES, EVENT_DTYPE, PLATFORMS
 
 USER_CHUNK = 1000
 """Users per simulation chunk. Part of the world definition (each chunk has its own

@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 from colisten import names
 from colisten.events import MIN_TS_MS, validate_event
 from colisten.records import CatalogueItem, UserRecord
+from colisten.timeunits import WEEK_MS
 from colisten.world.format import (
     CATALOGUE_FILE,
     CATALOGUE_SCHEMA,
@@ -62,7 +63,6 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://colisten.dev/worlds/movielen
 ITEM_PREFIX = "ml-"
 USER_PREFIX = "mlu-"
 NO_GENRES = "(no genres listed)"
-_WEEK_MS = 7 * 24 * 3600 * 1000
 _YEAR_RE = re.compile(r"\((\d{4})[^()]*\)\s*$")
 
 
@@ -183,7 +183,7 @@ def _tag_events(tags: pd.DataFrame) -> pd.DataFrame:
 def _ts_shift_ms(min_src_ts_ms: int, cfg: MovieLensMapping) -> int:
     if cfg.pre_2000 != "shift" or min_src_ts_ms >= MIN_TS_MS:
         return 0
-    return math.ceil((MIN_TS_MS - min_src_ts_ms) / _WEEK_MS) * _WEEK_MS
+    return math.ceil((MIN_TS_MS - min_src_ts_ms) / WEEK_MS) * WEEK_MS
 
 
 def _split_ms(ts_sorted: np.ndarray, fraction: float) -> int:

@@ -27,14 +27,13 @@ import numpy as np
 import pandas as pd
 
 from colisten import names
+from colisten.timeunits import DAY_MS, HOUR_MS
 from colisten.world import format as fmt
 
 if TYPE_CHECKING:
     from colisten.world.catalogue import Catalogue
 
 ORACLE_DIR = "oracle"
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
 
 
 def write_truth(out: Path, cat: Catalogue, truths: list[dict[str, np.ndarray]]) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from colisten import names
+from colisten.timeunits import DAY_MS, HOUR_MS
 from colisten.world.catalogue import (  # noqa: F401  (re-exported)
     Catalogue,
     Pools,
@@ -17,8 +18,6 @@ from colisten.world.catalogue import (  # noqa: F401  (re-exported)
 if TYPE_CHECKING:
     from colisten.world.generator import WorldParams
 
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
 ETYPES: tuple[str, ...] = names.EVENT_TYPES
 """Event type codes are indexes into this tuple."""
 PLATFORMS: tuple[str, ...] = ("ios", "android", "web", "desktop")

@@ -19,6 +19,7 @@ from colisten.events import (
     event_json_schema,
     validate_event,
 )
+from colisten.timeunits import DAY_MS
 from colisten.world.schema_file import (
     SCHEMA_PATH,
     render_event_schema,
@@ -26,7 +27,6 @@ from colisten.world.schema_file import (
 )
 
 NOW_MS = 1_700_000_000_000
-DAY_MS = 24 * 3600 * 1000
 _DROP = object()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from colisten.timeunits import DAY_MS
 from infra.continuous import RunOptions, job_command, run_job, schedule_for
-from infra.schedule import DAY_MS, Schedule
+from infra.schedule import Schedule
 
 T0 = 1_767_571_200_000
 

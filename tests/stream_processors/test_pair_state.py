@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from colisten.timeunits import DAY_MS as DAY
 from stream_processors.clock import PartitionClock
 from stream_processors.pair_state import (
     ItemPopularity,
@@ -16,7 +17,6 @@ from stream_processors.pair_state import (
     record_position,
 )
 
-DAY = 24 * 3600 * 1000
 T0 = 1_767_571_200_000  # 2026-01-05T00:00Z, a day boundary
 
 

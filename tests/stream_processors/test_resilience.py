@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from colisten.timeunits import DAY_MS as DAY
 from colisten.world.format import read_events
 from colisten.world.generator import generate_world
 from colisten.world.replay import make_producer
@@ -28,7 +29,6 @@ from stream_processors.verify import diff_views, read_online
 from tests.stream_processors.harness import WorkerRig
 
 pytestmark = pytest.mark.integration
-DAY = 24 * 3600 * 1000
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from colisten.events import InteractionEvent
+from colisten.timeunits import DAY_MS as DAY
 from stream_processors.user_state import (
     UserState,
     canonical_pair,
@@ -15,7 +16,6 @@ from stream_processors.user_state import (
     weak_signal_row,
 )
 
-DAY = 24 * 3600 * 1000
 T0 = 1_767_600_000_000  # 2026-01-05
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from colisten.timeunits import DAY_MS as DAY
 from feature_repo import colisten_edges
 from feature_repo.batch_views import ITEM_HGNN_EMBEDDING
 from feature_repo.config import FeatureStoreConfig
@@ -21,7 +22,6 @@ from trainers.hgnn.config import HGNNConfig
 from trainers.hgnn.pipeline import run_hgnn
 
 pytestmark = pytest.mark.integration
-DAY = 24 * 3600 * 1000
 TTL_MS = int(colisten_edges.WINDOW.total_seconds() * 1000)
 
 

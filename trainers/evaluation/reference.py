@@ -38,8 +38,9 @@ import numpy as np
 import pandas as pd
 
 from colisten import names
+from colisten.timeunits import DAY_MS
 from trainers.evaluation.baselines import RowScorer, Scorer, prior_of
-from trainers.evaluation.split import DAY_MS, EvalSet
+from trainers.evaluation.split import EvalSet
 
 GENRE_POP = "Genre × popularity"
 PENDING = "Pending weak signals"

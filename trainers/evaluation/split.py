@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from colisten import names
+from colisten.timeunits import DAY_MS
 
-DAY_MS = 24 * 3600 * 1000
 POP_DAYS = 90
 N_TIERS = 5
 

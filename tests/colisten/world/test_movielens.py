@@ -11,6 +11,7 @@ import pytest
 from colisten import names
 from colisten.events import MIN_TS_MS
 from colisten.settings import settings
+from colisten.timeunits import WEEK_MS
 from colisten.world import format as wf
 from colisten.world.movielens import (
     NAMESPACE,
@@ -19,7 +20,6 @@ from colisten.world.movielens import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-WEEK_MS = 7 * 24 * 3600 * 1000
 World = tuple[Path, wf.WorldManifest]
 Csvs = dict[str, pd.DataFrame]
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from colisten.timeunits import DAY_MS as DAY
 from trainers.evaluation import reference as ref
 from trainers.evaluation.baselines import rank_all
 from trainers.evaluation.split import EvalSet
 
-DAY = 86_400_000
 CUTOFF = 10 * DAY
 CATALOGUE = pd.DataFrame(
     {

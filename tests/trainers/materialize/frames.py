@@ -19,7 +19,6 @@ from trainers.materialize.run import events_view
 
 T0 = 1_700_000_000_000
 """A base event time (2023-11-14), after the contract's oldest accepted time."""
-DAY = 86_400_000
 VIEWS = tuple(VIEW_KEYS)
 
 

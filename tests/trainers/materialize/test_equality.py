@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from colisten.timeunits import DAY_MS as DAY
 from colisten.world import format as fmt
 from colisten.world.generator import generate_world
 from tests.trainers.conftest import TinyWorld
 from tests.trainers.materialize.frames import (
-    DAY,
     VIEWS,
     build_world,
     cell,

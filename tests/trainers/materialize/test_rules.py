@@ -7,8 +7,8 @@ import pandas as pd
 from colisten.names import AUDIOBOOK as AB
 from colisten.names import FOLLOW, PREVIEW, STREAM
 from colisten.names import PODCAST as POD
+from colisten.timeunits import DAY_MS as DAY
 from tests.trainers.materialize.frames import (
-    DAY,
     T0,
     build_frame,
     diff,

@@ -13,6 +13,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from colisten import names
+from colisten.timeunits import DAY_MS as DAY
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.sources import offline_path
 from feature_repo.store import open_store
@@ -27,7 +28,7 @@ from stream_processors.reference import (
 )
 from stream_processors.verify import diff_view
 from tests.trainers.conftest import TinyWorld
-from tests.trainers.materialize.frames import DAY, VIEWS, plain
+from tests.trainers.materialize.frames import VIEWS, plain
 from trainers.materialize.plan import VIEW_COLUMNS
 from trainers.materialize.run import MaterializeStats, materialize
 from trainers.two_tower.data import historical_user_rows, labels_from_events

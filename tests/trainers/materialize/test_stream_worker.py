@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from colisten.timeunits import DAY_MS as DAY
 from colisten.world.replay import replay
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.sources import offline_path
@@ -24,7 +25,7 @@ from stream_processors.reference import expected_views
 from stream_processors.verify import diff_views
 from tests.stream_processors.harness import WorkerRig
 from tests.trainers.conftest import TinyWorld
-from tests.trainers.materialize.frames import DAY, VIEWS, build_world, cell
+from tests.trainers.materialize.frames import VIEWS, build_world, cell
 from trainers.materialize.plan import VIEW_COLUMNS, VIEW_KEYS
 
 pytestmark = pytest.mark.integration

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from colisten.timeunits import DAY_MS as DAY
 from colisten.user_encoder import UserEncoder, build_user_inputs
 from stream_processors.reference import user_weak_signals_reference
 from tests.trainers.conftest import TinyWorld
@@ -16,8 +17,6 @@ from trainers import registry
 from trainers.two_tower.export import item_vectors, load_item_vectors
 from trainers.two_tower.pipeline import TwoTowerRun
 from trainers.two_tower.train import apply_model
-
-DAY = 86_400_000
 
 
 def test_training_lowers_the_loss(trained: TwoTowerRun) -> None:
