@@ -11,7 +11,6 @@ failed run leaves the served model untouched; the API's watcher hot-swaps new ve
 from __future__ import annotations
 
 import signal
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 
 from colisten.timeunits import DAY_MS
-from infra.processes import ManagedProcess
+from infra.processes import ManagedProcess, cli_command
 from infra.schedule import Cadence, Schedule
 
 console = Console()
@@ -47,7 +46,7 @@ class RunOptions:
 
 def job_command(job: str, world: Path, cutoff_ms: int, opts: RunOptions) -> list[str]:
     """The `colisten train …` command line of one job."""
-    base = [sys.executable, "-m", "infra.cli", "train"]
+    base = cli_command("train")
     if job == "content":
         return [*base, "content", "--world", str(world)]
     if job == "hgnn":
@@ -112,7 +111,7 @@ def run_continuous(opts: RunOptions) -> int:
     procs = [
         ManagedProcess.python_module("stream_processors", opts.log_dir / "worker.log"),
         ManagedProcess(
-            [sys.executable, "-m", "infra.cli", "serve", "--port", str(opts.port)],
+            cli_command("serve", "--port", str(opts.port)),
             opts.log_dir / "api.log",
         ),
     ]

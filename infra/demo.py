@@ -80,7 +80,7 @@ def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
     from colisten.world.replay import replay
     from feature_repo.config import FeatureStoreConfig
     from feature_repo.store import apply_definitions, open_store
-    from infra.processes import ManagedProcess
+    from infra.processes import ManagedProcess, cli_command
     from infra.topics import reset_topics
     from stream_processors.reference import expected_views
     from stream_processors.verify import diff_view
@@ -150,7 +150,7 @@ def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
     )  # the page stamps events on the world's clock, just after the training days
     procs.append(
         ManagedProcess(
-            [_python(), "-m", "infra.cli", "serve", "--port", str(port)],
+            cli_command("serve", "--port", str(port)),
             DEMO_DIR / "api.log",
         )
     )
@@ -289,12 +289,6 @@ def _offline_has(store_cfg: Any, expected: dict[str, Any]) -> bool:
         if got[key].nunique() < len(expected[view]):
             return False
     return True
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable
 
 
 def _ready(base: str) -> bool:

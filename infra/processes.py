@@ -10,6 +10,14 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+CLI_MODULE = "infra.cli"
+"""The module `python -m` runs as the `colisten` command line."""
+
+
+def cli_command(*args: str) -> list[str]:
+    """The command line of `colisten args...` run by this interpreter, for subprocesses."""
+    return [sys.executable, "-m", CLI_MODULE, *args]
+
 
 class ManagedProcess:
     """A child process in its own process group, logging to a file; stop() leaves no strays."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from colisten.world.generator import generate_world
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.store import apply_definitions, open_store
-from infra.processes import ManagedProcess, wait_for
+from infra.processes import ManagedProcess, cli_command, wait_for
 from tests.online.server import free_port
 from trainers import registry
 
@@ -48,7 +47,7 @@ def test_simulated_days_retrain_on_cadence_and_the_api_swaps(
     # every tick, the HGNN (every 2 days) only at the start
     run = ManagedProcess(
         [
-            sys.executable, "-m", "infra.cli", "run", "--world", str(world),
+            *cli_command("run"), "--world", str(world),
             "--simulate", "--days-per-minute", "15", "--hgnn-days", "2",
             "--two-tower-days", "0.5", "--hgnn-epochs", "1", "--tt-epochs", "1",
             "--port", str(port), "--log-dir", str(tmp_path / "run"),

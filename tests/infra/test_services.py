@@ -13,6 +13,7 @@ import pytest
 
 from colisten.settings import ConfigError
 from infra import services
+from infra.processes import cli_command
 from infra.service_config import ServicesConfig
 
 
@@ -112,7 +113,7 @@ def test_port_taken_by_a_stranger_is_a_clear_error(isolated: ServicesConfig) -> 
 def test_cli_reports_wrong_config_without_traceback() -> None:
     env = {**os.environ, "COLISTEN_REDIS_PORT": "0"}
     proc = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "services", "status"],
+        cli_command("services", "status"),
         capture_output=True,
         text=True,
         env=env,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from pathlib import Path
 
 import httpx
 
 from colisten.settings import REPO_ROOT
 from feature_repo.config import FeatureStoreConfig
-from infra.processes import ManagedProcess, wait_for
+from infra.processes import ManagedProcess, cli_command, wait_for
 from tests.online.tower import ENCODER_SPEC
 
 
@@ -56,9 +55,7 @@ def start_api(
 ) -> tuple[ManagedProcess, str]:
     """Run `colisten serve` with env; return the process and its base URL once ready."""
     port = port or free_port()
-    proc = ManagedProcess(
-        [sys.executable, "-m", "infra.cli", "serve", "--port", str(port)], log, env=env
-    )
+    proc = ManagedProcess(cli_command("serve", "--port", str(port)), log, env=env)
     base = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
