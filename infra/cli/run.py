@@ -36,7 +36,7 @@ def run_cmd(
     ),
 ) -> None:
     """Continuous mode: stream worker, API and scheduled retraining (HGNN weekly, 2T daily)."""
-    from infra.continuous import RunOptions, run_continuous
+    from infra.loop.continuous import RunOptions, run_continuous
 
     opts = RunOptions(
         world=world,
@@ -56,6 +56,6 @@ def run_cmd(
 
 def demo() -> None:
     """Run the main job end to end on the embedded defaults (what `make demo` runs)."""
-    from infra.demo import run_demo
+    from infra.loop.demo import run_demo
 
     raise typer.Exit(code=run_demo())

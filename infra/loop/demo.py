@@ -14,11 +14,9 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from colisten.settings import REPO_ROOT
-from infra import demo_views as views
+from infra.loop import demo_views as views
 
 console = Console()
-DEMO_DIR = REPO_ROOT / "var" / "demo"
 
 
 class DemoFailed(RuntimeError):
@@ -86,17 +84,18 @@ def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
     from stream_processors.verify import diff_view
 
     scale = os.environ.get("DEMO_SCALE", "small")
+    demo_dir = settings().home / "demo"  # the demo's own state, emptied each run
     _step("2. a fresh demo state: topics emptied, Feast registry applied")
-    if DEMO_DIR.exists():
-        shutil.rmtree(DEMO_DIR)
-    world = DEMO_DIR / "world"
+    if demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    world = demo_dir / "world"
     os.environ.update(
         {
-            "COLISTEN_FEAST_DIR": str(DEMO_DIR / "feast"),
-            "COLISTEN_MODELS_DIR": str(DEMO_DIR / "models"),
+            "COLISTEN_FEAST_DIR": str(demo_dir / "feast"),
+            "COLISTEN_MODELS_DIR": str(demo_dir / "models"),
             "COLISTEN_CATALOGUE": str(world / "catalogue.parquet"),
             "COLISTEN_STREAM_APP_ID": f"colisten-demo-{uuid.uuid4().hex[:8]}",
-            "COLISTEN_STREAM_DATA_DIR": str(DEMO_DIR / "stream"),
+            "COLISTEN_STREAM_DATA_DIR": str(demo_dir / "stream"),
         }
     )
     reset_topics()
@@ -112,7 +111,7 @@ def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
 
     _step("4. stream worker (Faust) + replay of the 90 training days through Kafka")
     procs.append(
-        ManagedProcess.python_module("stream_processors", DEMO_DIR / "worker.log")
+        ManagedProcess.python_module("stream_processors", demo_dir / "worker.log")
     )
     stats = replay(world, kafka_bootstrap(), until_ms=cutoff)
     console.print(
@@ -151,7 +150,7 @@ def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
     procs.append(
         ManagedProcess(
             cli_command("serve", "--port", str(port)),
-            DEMO_DIR / "api.log",
+            demo_dir / "api.log",
         )
     )
     base = f"http://127.0.0.1:{port}"
@@ -202,7 +201,7 @@ def _run(procs: list[Any], port: int, started: float, exit_only: bool) -> int:
     console.rule("[bold green]done")
     console.print(
         f"demo finished in {time.monotonic() - started:.0f}s · "
-        f"web page: [bold]{base}/[/] · API docs: {base}/docs · logs: {DEMO_DIR}"
+        f"web page: [bold]{base}/[/] · API docs: {base}/docs · logs: {demo_dir}"
     )
     if not exit_only:
         console.print("the worker and the API keep running; press Ctrl-C to stop")

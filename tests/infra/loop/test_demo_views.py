@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from infra.demo_views import follow_target, more_users, pick_users
+from infra.loop.demo_views import follow_target, more_users, pick_users
 
 
 def _events() -> pd.DataFrame:

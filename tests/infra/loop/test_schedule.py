@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from colisten.timeunits import DAY_MS
-from infra.continuous import RunOptions, job_command, run_job, schedule_for
-from infra.schedule import Schedule
+from infra.loop.continuous import RunOptions, job_command, run_job, schedule_for
+from infra.loop.schedule import Schedule
 
 T0 = 1_767_571_200_000
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from rich.console import Console
 
 from colisten.timeunits import DAY_MS
+from infra.loop.schedule import Cadence, Schedule
 from infra.processes import ManagedProcess, cli_command
-from infra.schedule import Cadence, Schedule
 
 console = Console()
 

@@ -1,0 +1,1 @@
+"""The whole loop on top of the stages: `colisten demo` once, `colisten run` continuously."""
