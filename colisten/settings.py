@@ -121,10 +121,15 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         and name not in known
         and not name.startswith(STAGE_PREFIXES)
     )
+    _reject(unknown, valid_names(), "names")
+
+
+def _reject(unknown: list[str], valid: list[str], what: str) -> None:
+    """A ConfigError naming the unknown variables and the valid ones, if any is unknown."""
     if unknown:
         raise ConfigError(
             f"unknown environment variable{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(unknown)}; the valid names are: {', '.join(valid_names())}"
+            f"{', '.join(unknown)}; the valid {what} are: {', '.join(valid)}"
         )
 
 
@@ -141,12 +146,7 @@ def env_overrides(
     check_environment()
     allowed = {f"{prefix}{f.name.upper()}" for f in fields(cls)}
     unknown = sorted(n for n in os.environ if n.startswith(prefix) and n not in allowed)
-    if unknown:
-        raise ConfigError(
-            f"unknown environment variable{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(unknown)}; the valid {prefix}* names are: "
-            f"{', '.join(sorted(allowed))}"
-        )
+    _reject(unknown, sorted(allowed), f"{prefix}* names")
     return _parse_fields(cls, prefix, os.environ, skip, empty_is_unset=False)
 
 

@@ -27,3 +27,20 @@ def test_unknown_store_is_rejected_with_the_choices() -> None:
 def test_bad_numbers_are_rejected() -> None:
     with pytest.raises(ConfigError, match="partitions"):
         StreamConfig(bootstrap="127.0.0.1:1", partitions=0)
+
+
+def test_partitions_follow_colisten_partitions_unless_the_worker_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLISTEN_PARTITIONS", "8")
+    assert StreamConfig.from_env().partitions == 8
+    monkeypatch.setenv("COLISTEN_STREAM_PARTITIONS", "2")
+    assert StreamConfig.from_env().partitions == 2
+
+
+def test_an_unknown_stream_variable_is_rejected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLISTEN_STREAM_RECENT_ITEM", "10")  # typo of RECENT_ITEMS
+    with pytest.raises(ConfigError, match="COLISTEN_STREAM_RECENT_ITEM;.*RECENT_ITEMS"):
+        StreamConfig.from_env()
