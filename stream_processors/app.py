@@ -1,12 +1,14 @@
-"""The Faust app: stage 1 keyed by user, stage 2 keyed by pair/item, both feeding the sink.
+"""The Faust app: topics, tables and timers around the two stages, both feeding the sink.
 
-Stage 1 (`interactions`, keyed by user_id) validates each event (bad ones go to the DLQ
-with every reason), folds it into the user's changelogged state, writes the user's
-`user_weak_signals` and `user_recent_items` rows, and emits to `colisten.pairs` a co-listen
-record per new pair (keyed by pair) and a stream record per stream (keyed by item).
-Stage 2 (`colisten.pairs`) keeps distinct-user edge counts and item popularity.
-Windows run on per-partition event-time watermarks; keys whose contents expire are swept
-as the watermark passes them. All state is in Faust tables; the fold functions are pure.
+Stage 1 (`user_stage.UserStage`, on `interactions` keyed by user_id) validates each event
+(bad ones go to the DLQ with every reason), folds it into the user's changelogged state,
+stages the user's `user_weak_signals` and `user_recent_items` rows, and routes to
+`colisten.pairs` a co-listen record per new pair (keyed by pair) and a stream record per
+stream (keyed by item), encoded by `stage2_records`. Stage 2 (`pair_stage.PairStage`)
+keeps distinct-user edge counts and item popularity. Windows run on per-partition
+event-time watermarks; keys whose contents expire are swept as the watermark passes them.
+This module holds only the Faust wiring: batching, the DLQ, sends, durability order,
+rebalance guards, restores and flush timers.
 """
 
 from __future__ import annotations
@@ -20,35 +22,27 @@ import faust
 from faust.types import TP
 from mode.supervisors import CrashingSupervisor
 
-from colisten import names
-from colisten.events import validate_event
-from feature_repo import (
-    colisten_edges,
-    item_popularity,
-    user_recent_items,
-    user_weak_signals,
-)
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.definitions import PUSH_FED, PUSH_FED_LAYOUTS
 from feature_repo.online_write import OnlineWriter
 from feature_repo.store import apply_definitions, open_store
-from stream_processors import pair_state as ps
-from stream_processors import rocks_store
-from stream_processors import user_state as us
+from stream_processors import rocks_store, stage2_records
 from stream_processors.ack_gate import AckGate
-from stream_processors.clock import PartitionClock, partition_of
+from stream_processors.clock import PartitionClock
 from stream_processors.config import StreamConfig
 from stream_processors.diagnostics import install_dump_on_signal
 from stream_processors.disk_clock import DiskPartitionClock
 from stream_processors.fetch_guard import FetchGuard
 from stream_processors.flow_resume import keep_queues_on_repeated_resume
+from stream_processors.pair_stage import PairStage
 from stream_processors.producer_buffer import use_draining_buffer
 from stream_processors.sink import FeatureSink
-from stream_processors.working_set import WorkingSet, chunked, put_with_partition
+from stream_processors.stage2_records import Stage2Record
+from stream_processors.user_stage import UserStage
+from stream_processors.working_set import chunked, put_with_partition
 from stream_processors.writer_process import WriterProcess
 
 log = logging.getLogger(__name__)
-DAY_MS = us.DAY_MS
 RESTORE_CHUNK = 20_000
 """After a recovery, restored keys are re-pushed to the store this many at a time."""
 
@@ -99,30 +93,6 @@ def make_sink(
         schemas={m.VIEW: m.ARROW_SCHEMA for m in PUSH_FED},
         join_keys={lay.view: lay.join_key for lay in PUSH_FED_LAYOUTS},
     )
-
-
-BAD_INTERNAL_RECORD = {
-    "code": "bad_internal_record",
-    "field": None,
-    "message": "not a list of stage-2 records",
-}
-_STAGE2_KEYS = {"c": {"s", "d", "r", "u", "ts"}, "s": {"i", "t", "u", "e", "ts"}}
-
-
-def stage2_records(raw: bytes | None) -> list[dict[str, Any]] | None:
-    """Decode a stage-2 message: a list of co-listen/stream records, or None if malformed."""
-    try:
-        records = json.loads(raw or b"")
-    except ValueError:
-        return None
-    if not isinstance(records, list):
-        return None
-    for rec in records:
-        if not isinstance(rec, dict) or not _STAGE2_KEYS.get(
-            rec.get("k"), {"?"}
-        ) <= set(rec):
-            return None
-    return records
 
 
 def faust_settings(cfg: StreamConfig) -> dict[str, Any]:
@@ -186,8 +156,6 @@ def create_app(
         )
 
     users, pairs, items = table("users"), table("pairs"), table("items")
-    # item-user entries live in `items` (keys "item|user") so that an item's popularity
-    # and its item-user entries share one changelog partition, written in that order
     sink = make_sink(store_cfg, cfg.writer_process)
     app.colisten_sink = sink  # type: ignore[attr-defined]
     clock1, clock2 = (
@@ -198,80 +166,9 @@ def create_app(
         if on_disk
         else (PartitionClock(), PartitionClock())
     )
-    items_in: dict[int, set[str]] = {}
-    window, cap = cfg.window_ms, cfg.recent_items
-    user_ws = WorkingSet(users, us.UserState.from_json)
-    pair_ws = WorkingSet(pairs, ps.PairState.from_json)
-    item_ws = WorkingSet(items, ps.ItemPopularity.from_json)
-    iu_ws = WorkingSet(items, ps.ItemUser.from_json)
-
-    # -- writes: stamp, working set, sink; schedule the next expiry ------------------
-    def save_user(
-        user_id: str, st: us.UserState, at_ms: int, restamp: bool = True
-    ) -> None:
-        part = partition_of(user_id, n)
-        if restamp:
-            st.stamp_us = us.next_stamp(st.stamp_us, at_ms)
-            user_ws.put(user_id, st, part)
-        sink.stage(user_weak_signals.VIEW, user_id, us.weak_signal_row(st), st.stamp_us)
-        sink.stage(
-            user_recent_items.VIEW, user_id, us.recent_items_row(st, cap), st.stamp_us
-        )
-        oldest = st.oldest_ms()
-        if oldest is not None:
-            clock1.schedule(part, user_id, oldest + window)
-
-    def save_pair(
-        pair_id: str, st: ps.PairState, at_ms: int, restamp: bool = True
-    ) -> None:
-        part = partition_of(pair_id, n)
-        if restamp:
-            st.stamp_us = us.next_stamp(st.stamp_us, at_ms)
-            pair_ws.put(pair_id, st, part)
-        sink.stage(colisten_edges.VIEW, pair_id, ps.edge_row(st), st.stamp_us)
-        oldest = st.oldest_ms()
-        if oldest is not None:
-            clock2.schedule(part, pair_id, oldest + window)
-
-    def save_item(
-        item_id: str, pop: ps.ItemPopularity, now_ms: int, restamp: bool = True
-    ) -> None:
-        if restamp:
-            pop.stamp_us = us.next_stamp(pop.stamp_us, now_ms)
-            item_ws.put(item_id, pop, partition_of(item_id, n))
-        sink.stage(
-            item_popularity.VIEW, item_id, ps.popularity_row(pop, now_ms), pop.stamp_us
-        )
-
-    # -- sweeps as watermarks pass expiries -----------------------------------------
-    def sweep_users(partition: int) -> None:
-        now = clock1.now(partition)
-        for user_id in clock1.due(partition):
-            st = user_ws.get(user_id)
-            if us.expire(st, now, window):
-                save_user(user_id, st, now)
-            elif (oldest := st.oldest_ms()) is not None:
-                clock1.schedule(partition, user_id, oldest + window)
-
-    def sweep_pairs(partition: int) -> None:
-        now = clock2.now(partition)
-        for pair_id in clock2.due(partition):
-            st = pair_ws.get(pair_id)
-            if ps.expire_pair(st, now, window):
-                save_pair(pair_id, st, now)
-            elif (oldest := st.oldest_ms()) is not None:
-                clock2.schedule(partition, pair_id, oldest + window)
-
-    def new_day_items(partition: int, before_ms: int) -> None:
-        now = clock2.now(partition)
-        for item_id in items_in.get(partition, ()):
-            pop = item_ws.get(item_id)
-            before = ps.popularity_row(pop, before_ms)
-            expired = ps.expire_popularity(pop, now)
-            if ps.popularity_row(pop, now) != before:
-                save_item(item_id, pop, now)
-            elif expired:
-                item_ws.put(item_id, pop, partition)
+    stage1 = UserStage(users, sink, clock1, n, cfg.window_ms, cfg.recent_items)
+    stage2 = PairStage(pairs, items, sink, clock2, n, cfg.window_ms)
+    app.colisten_stages = (stage1, stage2)  # type: ignore[attr-defined]
 
     async def dead_letter(event: faust.EventT, reasons: list[dict[str, Any]]) -> None:
         msg = event.message
@@ -285,52 +182,6 @@ def create_app(
     async def flush_if_full() -> None:
         if sink.pending_online() >= cfg.flush_max_rows:
             await asyncio.get_running_loop().run_in_executor(None, sink.flush_online)
-
-    # -- stage 1 --------------------------------------------------------------------
-    def fold_interaction(
-        event: faust.EventT, out: dict[int, list[dict[str, Any]]]
-    ) -> list[dict[str, Any]] | None:
-        """Fold one valid event into its user; add its stage-2 records to `out`."""
-        msg = event.message
-        checked = validate_event(event.value)
-        if checked.event is None:
-            return [r.as_dict() for r in checked.reasons]
-        ev = checked.event
-        part = msg.partition
-        st = user_ws.get(ev.user_id)
-        replay = us.is_replay(st, msg.offset)
-        changed, colistens = us.fold(
-            st, ev, offset=msg.offset, partition=part, window_ms=window, cap=cap
-        )
-        if replay:  # after a crash: re-send the state, it may be on local disk only
-            user_ws.put(ev.user_id, st, part)
-        if changed:
-            save_user(ev.user_id, st, st.last_event_ms)
-            for c in colistens:
-                out.setdefault(partition_of(c.pair_id, n), []).append(
-                    {
-                        "k": "c",
-                        "s": c.src_item,
-                        "d": c.dst_item,
-                        "r": c.relation,
-                        "u": c.user_id,
-                        "ts": c.ts,
-                    }
-                )
-            if ev.event_type == names.STREAM:
-                out.setdefault(partition_of(ev.item_id, n), []).append(
-                    {
-                        "k": "s",
-                        "i": ev.item_id,
-                        "t": ev.item_type,
-                        "u": ev.user_id,
-                        "e": ev.event_id,
-                        "ts": ev.ts,
-                    }
-                )
-        if clock1.advance(part, ev.ts):
-            sweep_users(part)
-        return None
 
     def owned(batch: list[faust.EventT]) -> list[faust.EventT]:
         """The batch's events whose partition this worker holds now.
@@ -377,33 +228,31 @@ def create_app(
         ):
             batch = owned(batch)
             log_resumes(batch)
-            out: dict[int, list[dict[str, Any]]] = {}
+            out: dict[int, list[Stage2Record]] = {}
             for event in batch:
-                reasons = fold_interaction(event, out)
+                msg = event.message
+                reasons = stage1.fold(event.value, msg.partition, msg.offset, out)
                 if reasons is not None:
                     await dead_letter(event, reasons)
-            sent = []
-            for target, records in out.items():
-                # every record in a message is keyed to its target partition, so
-                # stage 2's tables stay co-partitioned with colisten.pairs
-                for chunk in chunked(records, cfg.records_per_message):
-                    sent.append(
-                        await pairs_topic.send(
-                            key=f"{target}".encode(),
-                            partition=target,
-                            value=json.dumps(chunk).encode(),
-                        )
-                    )
+            # every record in a message is keyed to its target partition, so stage 2's
+            # tables stay co-partitioned with colisten.pairs
+            sent = [
+                await pairs_topic.send(
+                    key=f"{target}".encode(),
+                    partition=target,
+                    value=stage2_records.encode(chunk),
+                )
+                for target, records in out.items()
+                for chunk in chunked(records, cfg.records_per_message)
+            ]
             # the users' new states become durable only once Kafka holds every record
             # they caused: a crash can repeat a record (stage 2 is idempotent), never
             # lose one
             await asyncio.gather(*sent)
-            user_ws.commit()
-            user_ws.reset()
+            stage1.commit()
             gate.allow(batch)  # durable: the commit may now pass these offsets
             await flush_if_full()
 
-    # -- stage 2 --------------------------------------------------------------------
     @app.agent(pairs_topic, supervisor_strategy=CrashingSupervisor)
     async def stage2_pairs(stream: faust.StreamT) -> None:
         async for batch in stream.take_events(  # type: ignore[attr-defined]
@@ -413,54 +262,12 @@ def create_app(
             log_resumes(batch)
             for event in batch:
                 msg = event.message
-                records = stage2_records(event.value)
-                if records is None:  # not ours (e.g. an older format): dead-letter
-                    await dead_letter(event, [BAD_INTERNAL_RECORD])
-                    continue
-                for index, rec in enumerate(records):
-                    position = ps.record_position(msg.offset, index)
-                    apply_stage2(msg.partition, position, rec)
-            pair_ws.commit()
-            # popularity before item-user entries (one changelog partition, in order):
-            # see pair_state.fold_stream for how a crash between them is repaired
-            item_ws.commit()
-            iu_ws.commit()
-            for ws in (pair_ws, item_ws, iu_ws):
-                ws.reset()
+                if not stage2.apply_message(event.value, msg.partition, msg.offset):
+                    # not ours (e.g. an older format): dead-letter
+                    await dead_letter(event, [stage2_records.BAD_INTERNAL_RECORD])
+            stage2.commit()
             gate.allow(batch)
             await flush_if_full()
-
-    def apply_stage2(part: int, position: int, rec: dict[str, Any]) -> None:
-        ts = int(rec["ts"])
-        before = clock2.now(part)
-        moved = clock2.advance(part, ts)
-        now = clock2.now(part)
-        if rec["k"] == "c":
-            key = f"{rec['s']}|{rec['d']}"
-            st = pair_ws.get(key)
-            replay = ps.holds_colisten(st, rec["u"], ts)
-            if ps.fold_colisten(
-                st, rec["s"], rec["d"], rec["r"], rec["u"], ts, now, window
-            ):
-                save_pair(key, st, max(ts, now))
-            elif replay:  # after a crash: re-send, it may be on local disk only
-                pair_ws.put(key, st, part)
-        else:
-            item_id, iu_key = rec["i"], f"{rec['i']}|{rec['u']}"
-            pop, iu = item_ws.get(item_id), iu_ws.get(iu_key)
-            replayed = pop.holds(position)
-            if ps.fold_stream(pop, iu, rec["t"], rec["e"], ts, now, position):
-                iu_ws.put(iu_key, iu, part)
-                if not replayed:
-                    items_in.setdefault(part, set()).add(item_id)
-                    save_item(item_id, pop, now)
-            if replayed:  # after a crash: re-send both, they may be on local disk only
-                item_ws.put(item_id, pop, part)
-                iu_ws.put(iu_key, iu, part)
-        if moved:
-            sweep_pairs(part)
-            if now // DAY_MS != before // DAY_MS:
-                new_day_items(part, before)
 
     # -- recovery: rebuild schedules, re-push restored state --------------------------
     # Restores read the table lazily and flush every RESTORE_CHUNK keys: with an on-disk
@@ -474,47 +281,11 @@ def create_app(
             sink.failures += 1  # and the restore goes on: every key must be scheduled
             log.exception("feature store write failed during a restore; will retry")
 
-    def restored_users(tbl: RestoringTable, parts: set[int]) -> None:
-        for p in parts:
-            clock1.reset(p)
-        for count, (user_id, raw_state) in enumerate(tbl.items(), 1):
-            p = partition_of(user_id, n)
-            if p in parts and raw_state:
-                st = us.UserState.from_json(raw_state)
-                clock1.advance(p, st.last_event_ms)
-                save_user(user_id, st, st.last_event_ms, restamp=False)
-            restaged(count)
-
-    def restored_pairs(tbl: RestoringTable, parts: set[int]) -> None:
-        for p in parts:
-            clock2.reset(p)
-        for count, (pair_id, raw_state) in enumerate(tbl.items(), 1):
-            p = partition_of(pair_id, n)
-            if p in parts and raw_state:
-                st = ps.PairState.from_json(raw_state)
-                clock2.advance(p, st.last_ms)
-                save_pair(pair_id, st, st.last_ms, restamp=False)
-            restaged(count)
-
-    def restored_items(tbl: RestoringTable, parts: set[int]) -> None:
-        restored: list[tuple[int, str, ps.ItemPopularity]] = []
-        for p in parts:
-            items_in[p] = set()
-        for item_id, raw_state in tbl.items():
-            if "|" in item_id:  # an item-user entry, not a popularity
-                continue
-            p = partition_of(item_id, n)
-            if p in parts and raw_state:
-                pop = ps.ItemPopularity.from_json(raw_state)
-                clock2.advance(p, pop.last_ms)
-                items_in[p].add(item_id)
-                restored.append((p, item_id, pop))
-        for p, item_id, pop in restored:
-            save_item(item_id, pop, clock2.now(p), restamp=False)
-
-    users.on_restored = restored_users
-    pairs.on_restored = restored_pairs
-    items.on_restored = restored_items
+    users.on_restored = lambda tbl, parts: stage1.restore(tbl.items(), parts, restaged)
+    pairs.on_restored = lambda tbl, parts: stage2.restore_pairs(
+        tbl.items(), parts, restaged
+    )
+    items.on_restored = lambda tbl, parts: stage2.restore_items(tbl.items(), parts)
 
     @app.timer(cfg.flush_interval_s)
     async def flush_online() -> None:

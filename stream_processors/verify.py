@@ -44,7 +44,8 @@ def read_online(
     return pd.concat(frames, ignore_index=True).set_index(_KEYS[view])
 
 
-def _as_records(expected: Any) -> dict[str, dict[str, Any]]:
+def as_records(expected: Any) -> dict[str, dict[str, Any]]:
+    """Expected values (a frame indexed by key, or key -> row) as plain key -> row dicts."""
     if isinstance(expected, pd.DataFrame):
         return {
             str(k): {c: _plain(v) for c, v in row.items()}
@@ -76,7 +77,7 @@ def diff_view(
     Keys in extra_keys but not in expected must read as absent or as all-zero counts (an
     edge whose co-listens all expired keeps a row with n_users 0).
     """
-    want = _as_records(expected)
+    want = as_records(expected)
     keys = sorted(set(want) | set(extra_keys or []))
     got = read_online(store, view, keys)
     problems: list[str] = []
