@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from colisten.timeunits import DAY_MS
 from feature_repo import colisten_edges, item_popularity
 from stream_processors import pair_state as ps
 from stream_processors import stage2_records
@@ -63,7 +64,7 @@ class PairStage:
             self._apply_colisten(rec, partition, now)
         if moved:
             self.sweep(partition)
-            if now // us.DAY_MS != before // us.DAY_MS:
+            if now // DAY_MS != before // DAY_MS:
                 self.new_day(partition, before)
 
     def _apply_colisten(self, rec: us.CoListen, partition: int, now: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from colisten.timeunits import DAY_MS as DAY
 from stream_processors import stage2_records as codec
 from stream_processors.clock import PartitionClock
 from stream_processors.pair_stage import PairStage
@@ -9,7 +10,6 @@ from stream_processors.stage2_records import StreamRecord
 from stream_processors.user_state import CoListen
 from tests.stream_processors.stage_rig import MemoryTable, RecordingSink
 
-DAY = 86_400_000
 T0 = 1_700_000_000_000 // DAY * DAY + 3_600_000  # 01:00 UTC
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from colisten.timeunits import DAY_MS
 from colisten.world.format import read_events
 from colisten.world.generator import generate_world
 from colisten.world.replay import iter_event_payloads
@@ -53,7 +54,7 @@ def test_stages_equal_the_reference(tiny_world: Path) -> None:
 
 def test_short_window_and_cap_equal_the_reference(tiny_world: Path) -> None:
     """Expiry sweeps, new days and the pairing cap at work on every key."""
-    rig = StageRig(4, 20 * 86_400_000, cap=3)
+    rig = StageRig(4, 20 * DAY_MS, cap=3)
     messages = rig.produce(_payloads(tiny_world))
     for start in range(0, len(messages), BATCH):
         rig.fold_batch(messages[start : start + BATCH])
@@ -68,7 +69,7 @@ def test_crashes_before_commits_change_nothing(tiny_world: Path) -> None:
     The restarted stages restore from the tables and the batch is read again: stage 1
     re-sends the records (stage 2 sees them twice) and nothing is counted twice or lost.
     """
-    rig = StageRig(4, 20 * 86_400_000, cap=3)
+    rig = StageRig(4, 20 * DAY_MS, cap=3)
     messages = rig.produce(_payloads(tiny_world))
     crashes = 0
     for number, start in enumerate(range(0, len(messages), BATCH)):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 
+from colisten.timeunits import DAY_MS as DAY
 from stream_processors.clock import PartitionClock, partition_of
 from stream_processors.stage2_records import StreamRecord
 from stream_processors.user_stage import UserStage
 from stream_processors.user_state import CoListen
 from tests.stream_processors.stage_rig import MemoryTable, RecordingSink
 
-DAY = 86_400_000
 T0 = 1_700_000_000_000
 
 
