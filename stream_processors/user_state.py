@@ -58,6 +58,7 @@ class UserState:
             "o": self.offset,
             "p": self.partition,
             "r": list(self.recent_ids),
+            "q": self.stamp_us,
         }
 
     @classmethod
@@ -72,6 +73,7 @@ class UserState:
             offset=int(raw["o"]),
             partition=int(raw["p"]),
             recent_ids=deque(raw["r"], maxlen=RECENT_IDS),
+            stamp_us=int(raw.get("q", 0)),
         )
 
     def oldest_ms(self) -> int | None:

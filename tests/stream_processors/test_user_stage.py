@@ -100,3 +100,20 @@ def test_replay_after_a_crash_counts_once_and_restore_reschedules() -> None:
     # the restored user was rescheduled: a late event of another user sweeps it
     again.fold(_event("e3", "u2", "p9", T0 + 11 * DAY), 0, 2, {})
     assert sink.rows("user_weak_signals")["u1"]["stream_audiobook_90d"] == 0
+
+
+def test_stamps_keep_increasing_across_batches() -> None:
+    """A user's rows in one millisecond, in two batches, get increasing stamps.
+
+    Feast's Redis store ignores a write whose timestamp is not newer than the stored one,
+    so the stamp must survive the table (it used to restart from the event time).
+    """
+    table, sink = MemoryTable(), RecordingSink()
+    stage = _stage(table, sink, parts=1)
+    stage.fold(_event("e1", "u1", "a1", T0), 0, 0, {})
+    stage.commit()
+    stage.fold(_event("e2", "u1", "a2", T0, "follow"), 0, 1, {})
+    stage.commit()
+    stamps = [st for view, key, _, st in sink.staged if view == "user_weak_signals"]
+    assert stamps == [T0 * 1000, T0 * 1000 + 1]
+    assert sink.rows("user_weak_signals")["u1"]["follow_audiobook_90d"] == 1
