@@ -81,7 +81,7 @@ class PairStage:
             now,
             self.window_ms,
         ):
-            self._save_pair(key, st, max(ts, now))
+            self._save_pair(key, st, max(ts, now), partition)
         elif replay:  # after a crash: re-send, it may be on local disk only
             self.pairs.put(key, st, partition)
 
@@ -99,7 +99,7 @@ class PairStage:
             self.item_users.put(iu_key, iu, partition)
             if not replayed:
                 self.items_in.setdefault(partition, set()).add(item_id)
-                self._save_item(item_id, pop, now)
+                self._save_item(item_id, pop, now, partition)
         if replayed:  # after a crash: re-send both, they may be on local disk only
             self.items.put(item_id, pop, partition)
             self.item_users.put(iu_key, iu, partition)
@@ -110,21 +110,25 @@ class PairStage:
         for pair_id in self.clock.due(partition):
             st = self.pairs.get(pair_id)
             if ps.expire_pair(st, now, self.window_ms):
-                self._save_pair(pair_id, st, now)
+                self._save_pair(pair_id, st, now, partition)
             elif (oldest := st.oldest_ms()) is not None:
                 self.clock.schedule(partition, pair_id, oldest + self.window_ms)
 
     def new_day(self, partition: int, before_ms: int) -> None:
         """The watermark entered a new UTC day: re-stage every item whose row changed."""
         now = self.clock.now(partition)
+        gone: list[str] = []
         for item_id in self.items_in.get(partition, ()):
             pop = self.items.get(item_id)
             before = ps.popularity_row(pop, before_ms)
             expired = ps.expire_popularity(pop, now)
             if ps.popularity_row(pop, now) != before:
-                self._save_item(item_id, pop, now)
+                self._save_item(item_id, pop, now, partition)
             elif expired:
                 self.items.put(item_id, pop, partition)
+            if not pop.streams and not pop.users:  # all zero from now on: staged
+                gone.append(item_id)
+        self.items_in.get(partition, set()).difference_update(gone)
 
     def commit(self) -> int:
         """Write the batch's changes: pairs, then popularity before item-user entries.
@@ -151,7 +155,7 @@ class PairStage:
             if p in partitions and raw_state:
                 st = ps.PairState.from_json(raw_state)
                 self.clock.advance(p, st.last_ms)
-                self._save_pair(pair_id, st, st.last_ms, restamp=False)
+                self._save_pair(pair_id, st, st.last_ms, p, restamp=False)
             if restaged is not None:
                 restaged(count)
 
@@ -176,12 +180,17 @@ class PairStage:
                 self.items_in[p].add(item_id)
                 restored.append((p, item_id, pop))
         for p, item_id, pop in restored:
-            self._save_item(item_id, pop, self.clock.now(p), restamp=False)
+            self._save_item(item_id, pop, self.clock.now(p), p, restamp=False)
 
     def _save_pair(
-        self, pair_id: str, st: ps.PairState, at_ms: int, restamp: bool = True
+        self,
+        pair_id: str,
+        st: ps.PairState,
+        at_ms: int,
+        part: int,
+        restamp: bool = True,
     ) -> None:
-        part = partition_of(pair_id, self.partitions)
+        """Stamp and keep the pair's state, stage its edge, schedule its next expiry."""
         if restamp:
             st.stamp_us = us.next_stamp(st.stamp_us, at_ms)
             self.pairs.put(pair_id, st, part)
@@ -191,11 +200,17 @@ class PairStage:
             self.clock.schedule(part, pair_id, oldest + self.window_ms)
 
     def _save_item(
-        self, item_id: str, pop: ps.ItemPopularity, now_ms: int, restamp: bool = True
+        self,
+        item_id: str,
+        pop: ps.ItemPopularity,
+        now_ms: int,
+        part: int,
+        restamp: bool = True,
     ) -> None:
+        """Stamp and keep the item's popularity, stage its row as of now_ms."""
         if restamp:
             pop.stamp_us = us.next_stamp(pop.stamp_us, now_ms)
-            self.items.put(item_id, pop, partition_of(item_id, self.partitions))
+            self.items.put(item_id, pop, part)
         self.sink.stage(
             item_popularity.VIEW,
             item_id,

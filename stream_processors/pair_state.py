@@ -246,14 +246,24 @@ def expire_popularity(pop: ItemPopularity, now_ms: int) -> bool:
 def popularity_row(pop: ItemPopularity, now_ms: int) -> dict[str, Any]:
     """item_popularity values as of watermark now_ms."""
     today = now_ms // DAY_MS
-
-    def total(counts: dict[int, int], days: int) -> int:
-        return sum(n for d, n in counts.items() if today - days < d <= today)
-
+    users_90d, users_14d = _window_totals(pop.users, today)
+    streams_90d, streams_14d = _window_totals(pop.streams, today)
     return {
         "item_type": pop.item_type,
-        "users_90d": total(pop.users, POP_LONG_DAYS),
-        "streams_90d": total(pop.streams, POP_LONG_DAYS),
-        "users_14d": total(pop.users, POP_SHORT_DAYS),
-        "streams_14d": total(pop.streams, POP_SHORT_DAYS),
+        "users_90d": users_90d,
+        "streams_90d": streams_90d,
+        "users_14d": users_14d,
+        "streams_14d": streams_14d,
     }
+
+
+def _window_totals(counts: dict[int, int], today: int) -> tuple[int, int]:
+    """Sums of the counts over the 90 and the 14 whole days ending on `today`."""
+    long_start, short_start = today - POP_LONG_DAYS, today - POP_SHORT_DAYS
+    long_total = short_total = 0
+    for day, n in counts.items():
+        if long_start < day <= today:
+            long_total += n
+            if day > short_start:
+                short_total += n
+    return long_total, short_total

@@ -79,7 +79,7 @@ class UserStage:
         if replay:
             self.users.put(ev.user_id, st, partition)
         if changed:
-            self._save(ev.user_id, st, st.last_event_ms)
+            self._save(ev.user_id, st, st.last_event_ms, partition)
             records: list[Stage2Record] = list(colistens)
             if ev.event_type == names.STREAM:
                 records.append(
@@ -100,7 +100,7 @@ class UserStage:
         for user_id in self.clock.due(partition):
             st = self.users.get(user_id)
             if us.expire(st, now, self.window_ms):
-                self._save(user_id, st, now)
+                self._save(user_id, st, now, partition)
             elif (oldest := st.oldest_ms()) is not None:
                 self.clock.schedule(partition, user_id, oldest + self.window_ms)
 
@@ -128,14 +128,23 @@ class UserStage:
             if p in partitions and raw_state:
                 st = us.UserState.from_json(raw_state)
                 self.clock.advance(p, st.last_event_ms)
-                self._save(user_id, st, st.last_event_ms, restamp=False)
+                self._save(user_id, st, st.last_event_ms, p, restamp=False)
             if restaged is not None:
                 restaged(count)
 
     def _save(
-        self, user_id: str, st: us.UserState, at_ms: int, restamp: bool = True
+        self,
+        user_id: str,
+        st: us.UserState,
+        at_ms: int,
+        part: int,
+        restamp: bool = True,
     ) -> None:
-        part = partition_of(user_id, self.partitions)
+        """Stamp and keep the user's state, stage its rows, schedule its next expiry.
+
+        `part` is the user's partition: the one its events arrive on (producers key them
+        by user_id, so it is `partition_of(user_id)`).
+        """
         if restamp:
             st.stamp_us = us.next_stamp(st.stamp_us, at_ms)
             self.users.put(user_id, st, part)

@@ -48,6 +48,43 @@ class UserState:
     recent_ids: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
     stamp_us: int = 0
     """Timestamp (µs) of the newest row written for this user; see next_stamp."""
+    _order: dict[str, list[tuple[int, str]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Per item type, (newest touch ts, item_id) of `items` in ascending order: the
+    recent lists and the oldest touch without sorting. Derived, never stored; built on
+    first use (a decoded or hand-made state) and kept in step by touch() and expire()."""
+
+    def ordered(self, item_type: str) -> list[tuple[int, str]]:
+        """The items of a type as ascending (newest touch ts, item_id)."""
+        order = self._order if self._order is not None else self._build_order()
+        entries = order.get(item_type)
+        if entries is None:
+            entries = order[item_type] = []
+        return entries
+
+    def _build_order(self) -> dict[str, list[tuple[int, str]]]:
+        """Index `items` by type in ascending (ts, item_id) order (see _order)."""
+        order: dict[str, list[tuple[int, str]]] = {}
+        for item_id, (ts, itype, _) in self.items.items():
+            order.setdefault(itype, []).append((ts, item_id))
+        for entries in order.values():
+            entries.sort()
+        self._order = order
+        return order
+
+    def touch(self, item_id: str, ts: int, item_type: str, signal: str) -> None:
+        """Set an item's newest touch, keeping the order in step."""
+        prev = self.items.get(item_id)
+        self.items[item_id] = (ts, item_type, signal)
+        if self._order is None or (
+            prev is not None and prev[0] == ts and prev[1] == item_type
+        ):
+            return
+        if prev is not None:
+            entries = self.ordered(prev[1])
+            del entries[bisect.bisect_left(entries, (prev[0], item_id))]
+        bisect.insort(self.ordered(item_type), (ts, item_id))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly form for the changelogged table."""
@@ -76,10 +113,23 @@ class UserState:
             stamp_us=int(raw.get("q", 0)),
         )
 
+    def drop_items_before(self, edge_ms: int) -> int:
+        """Forget the items whose newest touch is at or before edge_ms; return how many."""
+        order = self._order if self._order is not None else self._build_order()
+        dropped = 0
+        for entries in order.values():
+            cut = bisect.bisect_right(entries, edge_ms, key=lambda e: e[0])
+            for _, item_id in entries[:cut]:
+                del self.items[item_id]
+            del entries[:cut]
+            dropped += cut
+        return dropped
+
     def oldest_ms(self) -> int | None:
         """The oldest timestamp the state holds (its next expiry is this + window)."""
+        order = self._order if self._order is not None else self._build_order()
         times = [v[0] for v in self.signals.values() if v]
-        times += [t for t, _, _ in self.items.values()]
+        times += [e[0][0] for e in order.values() if e]
         return min(times) if times else None
 
 
@@ -117,9 +167,7 @@ def expire(state: UserState, now_ms: int, window_ms: int = WINDOW_MS) -> bool:
         if cut:
             del times[:cut]
             changed = True
-    old = [k for k, (t, _, _) in state.items.items() if t <= edge]
-    for k in old:
-        del state.items[k]
+    old = state.drop_items_before(edge)
     return changed or bool(old)
 
 
@@ -127,11 +175,13 @@ def recent(
     state: UserState, item_type: str, cap: int, exclude: str | None = None
 ) -> list[tuple[str, tuple[int, str, str]]]:
     """The cap most recently touched items of a type, newest first (ties: larger id first)."""
-    rows = [
-        (k, v) for k, v in state.items.items() if v[1] == item_type and k != exclude
-    ]
-    rows.sort(key=lambda kv: (kv[1][0], kv[0]), reverse=True)
-    return rows[:cap]
+    rows: list[tuple[str, tuple[int, str, str]]] = []
+    for _, item_id in reversed(state.ordered(item_type)):
+        if len(rows) == cap:
+            break
+        if item_id != exclude:
+            rows.append((item_id, state.items[item_id]))
+    return rows
 
 
 def is_replay(state: UserState, offset: int) -> bool:
@@ -177,7 +227,7 @@ def fold(
                 )
                 out.append(CoListen(src, dst, rel, event.user_id, event.ts))
     if prev is None or event.ts >= prev[0]:
-        state.items[event.item_id] = (event.ts, event.item_type, event.event_type)
+        state.touch(event.item_id, event.ts, event.item_type, event.event_type)
     state.last_event_ms = now
     return True, out
 

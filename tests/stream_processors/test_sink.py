@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from feature_repo import user_weak_signals
-from stream_processors.sink import FeatureSink
+from stream_processors.sink import FeatureSink, stamp_time, time_stamp
 
 
 class FlakyWriter:
@@ -75,3 +75,11 @@ def test_an_older_row_staged_later_does_not_replace_the_waiting_one(
     sink.stage("user_weak_signals", "u1", _row(3), 3_000)  # after a flush: the store
     assert sink.flush_online() == 1  # decides (OnlineWriter keeps the newer row)
     assert sink.flush_offline() == 4  # offline keeps every version it was given
+
+
+def test_stamps_become_exact_utc_times_and_back() -> None:
+    """The sink's cheap datetime is the pandas Timestamp it replaced, to the microsecond."""
+    for stamp in (0, 1, 1_776_530_375_861_123, 1_776_530_375_861_999):
+        when = stamp_time(stamp)
+        assert when == pd.Timestamp(stamp, unit="us", tz="UTC")
+        assert time_stamp(when) == stamp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 
 from colisten.events import InteractionEvent
@@ -12,6 +13,7 @@ from stream_processors.user_state import (
     expire,
     fold,
     is_replay,
+    recent,
     recent_items_row,
     weak_signal_row,
 )
@@ -148,3 +150,32 @@ def test_is_replay_knows_applied_offsets_only() -> None:
     assert is_replay(st, 7) and is_replay(st, 3)
     assert not is_replay(st, 8)
     assert not is_replay(st, -1)  # no source offset (a direct fold) is never a replay
+
+
+def _brute_recent(st: UserState, itype: str, cap: int, exclude: str | None) -> list:
+    rows = [(k, v) for k, v in st.items.items() if v[1] == itype and k != exclude]
+    rows.sort(key=lambda kv: (kv[1][0], kv[0]), reverse=True)
+    return rows[:cap]
+
+
+def test_ordered_items_agree_with_a_full_sort() -> None:
+    """The kept order gives what sorting every item would, through folds, expiry, decodes."""
+    rng = random.Random(5)
+    st = UserState()
+    kinds = ["stream", "follow", "preview"]
+    for step in range(3000):
+        ts = T0 + step * DAY // 7 + rng.choice([0, 0, -DAY, -3 * DAY])  # some late
+        itype = rng.choice(["audiobook", "podcast"])
+        item = f"{itype[0]}{rng.randrange(60)}"
+        kind = rng.choice(kinds) if itype == "audiobook" else "stream"
+        fold(st, ev(kind, itype, ts, item), window_ms=30 * DAY, cap=7)
+        if step % 97 == 0:  # a new batch decodes the stored form
+            st = UserState.from_json(st.to_json())
+        for itype_ in ("audiobook", "podcast"):
+            for exclude in (None, item):
+                assert recent(st, itype_, 7, exclude) == _brute_recent(
+                    st, itype_, 7, exclude
+                )
+        times = [v[0] for v in st.signals.values() if v]
+        times += [t for t, _, _ in st.items.values()]
+        assert st.oldest_ms() == (min(times) if times else None)
