@@ -174,7 +174,9 @@ def _parse(name: str, raw: str, current: Any, annotation: str) -> object:
     if isinstance(current, bool):
         return raw.lower() in ("1", "true", "yes")
     if "Path" in annotation:
-        return None if not raw and "None" in annotation else Path(raw)
+        # absolute now: Feast resolves a relative store path against the feature repo,
+        # not the directory the command was started in
+        return None if not raw and "None" in annotation else Path(raw).resolve()
     kind = type(current) if current is not None else str
     try:
         return kind(raw)

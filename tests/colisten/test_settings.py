@@ -103,3 +103,13 @@ def test_fixed_values_are_typed_and_dirs_follow_home(
     monkeypatch.setenv("COLISTEN_PARTITIONS", "eight")
     with pytest.raises(ConfigError, match="COLISTEN_PARTITIONS='eight' is not an int"):
         Settings.from_env()
+
+
+def test_relative_dirs_are_taken_from_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Feast resolves a relative store path against the feature repo: settings must not
+    hand it one (COLISTEN_FEAST_DIR=var/x once wrote under feature_repo/var/x)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLISTEN_FEAST_DIR", "var/store")
+    assert feast_dir() == tmp_path.resolve() / "var" / "store"
