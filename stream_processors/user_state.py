@@ -53,18 +53,21 @@ class UserState:
     )
     """Per item type, (newest touch ts, item_id) of `items` in ascending order: the
     recent lists and the oldest touch without sorting. Derived, never stored; built on
-    first use (a decoded or hand-made state) and kept in step by touch() and expire()."""
+    first use (a decoded or hand-made state) and kept in step by touch() and
+    drop_items_before()."""
 
     def ordered(self, item_type: str) -> list[tuple[int, str]]:
         """The items of a type as ascending (newest touch ts, item_id)."""
-        order = self._order if self._order is not None else self._build_order()
+        order = self._orders()
         entries = order.get(item_type)
         if entries is None:
             entries = order[item_type] = []
         return entries
 
-    def _build_order(self) -> dict[str, list[tuple[int, str]]]:
-        """Index `items` by type in ascending (ts, item_id) order (see _order)."""
+    def _orders(self) -> dict[str, list[tuple[int, str]]]:
+        """Every type's order (see _order), built from `items` on first use."""
+        if self._order is not None:
+            return self._order
         order: dict[str, list[tuple[int, str]]] = {}
         for item_id, (ts, itype, _) in self.items.items():
             order.setdefault(itype, []).append((ts, item_id))
@@ -115,9 +118,8 @@ class UserState:
 
     def drop_items_before(self, edge_ms: int) -> int:
         """Forget the items whose newest touch is at or before edge_ms; return how many."""
-        order = self._order if self._order is not None else self._build_order()
         dropped = 0
-        for entries in order.values():
+        for entries in self._orders().values():
             cut = bisect.bisect_right(entries, edge_ms, key=lambda e: e[0])
             for _, item_id in entries[:cut]:
                 del self.items[item_id]
@@ -127,9 +129,8 @@ class UserState:
 
     def oldest_ms(self) -> int | None:
         """The oldest timestamp the state holds (its next expiry is this + window)."""
-        order = self._order if self._order is not None else self._build_order()
         times = [v[0] for v in self.signals.values() if v]
-        times += [e[0][0] for e in order.values() if e]
+        times += [e[0][0] for e in self._orders().values() if e]
         return min(times) if times else None
 
 
