@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from colisten.model_store import HGNN, ModelStore
 from colisten.timeunits import DAY_MS
 
 HOLDOUT_DAYS = 14
@@ -61,9 +62,11 @@ def _models(eval_dir: Path, validation: bool) -> Path:
 
 def _hgnn_version(eval_dir: Path, seed: int, validation: bool) -> str:
     models = _models(eval_dir, validation)
-    seeded = models / f"seed-{seed}" / "hgnn" / "latest"
-    path = seeded if seeded.exists() else models / "hgnn" / "latest"
-    return path.read_text().strip()
+    seeded = ModelStore(models / f"seed-{seed}").latest(HGNN)
+    version = seeded or ModelStore(models).latest(HGNN)
+    if version is None:
+        raise FileNotFoundError(f"no HGNN published under {models}")
+    return version
 
 
 def _row(

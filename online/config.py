@@ -6,18 +6,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from colisten import names
+from colisten.model_store import ModelStore
 from colisten.retrieval import DEFAULT_THRESHOLD
 from colisten.settings import ConfigError, env_overrides, kafka_bootstrap, settings
 from colisten.settings import models_dir as default_models_dir
 from feature_repo.config import FeatureStoreConfig
 
 ENV_PREFIX = "COLISTEN_SERVE_"
-TWO_TOWER_KIND = "two_tower"
-HGNN_KIND = "hgnn"
 
 
 def _default_catalogue() -> Path | None:
     return settings().catalogue
+
+
+def _default_index_dir() -> Path:
+    return settings().home / "serving"
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,10 @@ class ServeConfig:
     """
 
     models_dir: Path = field(default_factory=default_models_dir)
-    """Registry root: <models_dir>/two_tower/<version>/ and a `latest` pointer."""
+    """Model store root: <models_dir>/two_tower/<version>/ and a `latest` pointer."""
+    index_dir: Path = field(default_factory=_default_index_dir)
+    """Where the API keeps the indexes it builds itself (<index_dir>/two_tower/<version>/):
+    kept out of the model store, which only trainers write (default <home>/serving)."""
     catalogue: Path | None = field(default_factory=_default_catalogue)
     """catalogue.parquet giving titles and genres (COLISTEN_CATALOGUE); None: ids only."""
     encoder: str = "colisten.user_encoder:UserEncoder"
@@ -71,9 +77,9 @@ class ServeConfig:
             raise ConfigError(f"encoder {self.encoder!r} must be 'module:Class'")
 
     @property
-    def two_tower_dir(self) -> Path:
-        """Where the two-tower versions and their `latest` pointer live."""
-        return self.models_dir / TWO_TOWER_KIND
+    def model_store(self) -> ModelStore:
+        """The model store the API serves from (read only)."""
+        return ModelStore(self.models_dir)
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServeConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import logging
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from colisten import names
+from colisten.model_store import TWO_TOWER
 from colisten.retrieval import TopKIndex, build_index, choose_kind, load_index
 from online.config import ServeConfig
 from online.fallback import Popularity, load_popularity
@@ -25,8 +27,6 @@ from online.features import FeatureClient, empty_row
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR = ".serving"
-"""Indexes the server builds itself live under <two_tower_dir>/.serving/<version>/."""
 HGNN_FEATURES = (
     "item_hgnn_embedding:hgnn_embedding",
     "item_hgnn_embedding:hgnn_version",
@@ -85,11 +85,7 @@ class ModelBundle:
 
 def latest_version(cfg: ServeConfig) -> str | None:
     """The version the two-tower `latest` pointer names, or None."""
-    pointer = cfg.two_tower_dir / "latest"
-    try:
-        return pointer.read_text().strip() or None
-    except FileNotFoundError:
-        return None
+    return cfg.model_store.latest(TWO_TOWER)
 
 
 def load_tower_class(spec: str) -> UserTowerLoader:
@@ -130,9 +126,26 @@ def _publish_dir(tmp: Path, final: Path) -> Path:
     return final
 
 
+def _fingerprint(vectors: np.ndarray, ids: Sequence[str], cfg: ServeConfig) -> str:
+    """Hash of what an index is built from (ids, vectors, build settings)."""
+    digest = hashlib.sha256("\n".join(ids).encode())
+    digest.update(np.ascontiguousarray(vectors, np.float32).tobytes())
+    digest.update(
+        f"{cfg.exact_threshold}/{cfg.annoy_trees}/{cfg.annoy_search_k}".encode()
+    )
+    return digest.hexdigest()[:12]
+
+
 def _ensure_index(
-    vectors: np.ndarray, ids: Sequence[str], final: Path, cfg: ServeConfig, version: str
+    vectors: np.ndarray, ids: Sequence[str], where: Path, cfg: ServeConfig, version: str
 ) -> TopKIndex:
+    """Load the index built from exactly these inputs, building it first if absent.
+
+    Built indexes live at <where>-<fingerprint>, so a cache never serves an index of other
+    vectors (a reused version name, a different index_dir user); concurrent API workers
+    race harmlessly (the first rename wins, the others discard their copy).
+    """
+    final = where.with_name(f"{where.name}-{_fingerprint(vectors, ids, cfg)}")
     if not (final / "manifest.json").exists():
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
@@ -158,7 +171,7 @@ def _item_index(
         return load_index(shipped, search_k=cfg.annoy_search_k or None)
     vectors = np.load(vdir / f"items_{item_type}.npy", mmap_mode="r")
     ids = json.loads((vdir / f"items_{item_type}_ids.json").read_text())
-    cache = cfg.two_tower_dir / CACHE_DIR / version / f"index_{item_type}"
+    cache = cfg.index_dir / TWO_TOWER / version / f"index_{item_type}"
     return _ensure_index(vectors, ids, cache, cfg, version)
 
 
@@ -185,7 +198,7 @@ def _similar_indexes(
         if not have:
             continue
         mat = np.asarray([emb[i] for i in have], dtype=np.float32)
-        final = cfg.two_tower_dir / CACHE_DIR / version / f"similar_{item_type}"
+        final = cfg.index_dir / TWO_TOWER / version / f"similar_{item_type}"
         out[item_type] = _ensure_index(mat, have, final, cfg, version)
     return out, key
 
@@ -197,7 +210,7 @@ def load_bundle(
     previous: ModelBundle | None = None,
 ) -> ModelBundle:
     """Load one two-tower version with its indexes, HGNN neighbours and popularity; warm it."""
-    vdir = cfg.two_tower_dir / version
+    vdir = cfg.model_store.resolve(TWO_TOWER, version)
     manifest = json.loads((vdir / "manifest.json").read_text())
     tower = load_tower_class(cfg.encoder).load(vdir)
     indexes = {

@@ -1,4 +1,4 @@
-"""`colisten models list`: the model registry."""
+"""`colisten models list`: the model store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.table import Table
 
 from infra.cli.common import console
 
-app = typer.Typer(help="The model registry.", no_args_is_help=True)
+app = typer.Typer(help="The model store.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -21,10 +21,11 @@ def models_list(
     ] = None,
 ) -> None:
     """Every registered HGNN and two-tower version; `latest` marks what is served."""
-    from trainers.registry import default_models_dir, describe
+    from colisten.model_store import ModelStore
 
-    base = root or default_models_dir()
-    rows = describe(base)
+    store = ModelStore(root) if root is not None else ModelStore.default()
+    base = store.root
+    rows = store.describe()
     if not rows:
         console.print(f"no models registered under {base}")
         return

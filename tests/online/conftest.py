@@ -38,6 +38,7 @@ class OnlineWorld:
         """A ServeConfig for this world (fast reloads, generous feature timeout)."""
         values: dict[str, object] = dict(
             models_dir=self.models_dir,
+            index_dir=self.models_dir.parent / "serving",
             catalogue=self.catalogue,
             encoder=ENCODER_SPEC,
             store=self.store_cfg,

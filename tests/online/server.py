@@ -35,6 +35,7 @@ def api_env(
             [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
         ),
         "COLISTEN_SERVE_MODELS_DIR": str(models_dir),
+        "COLISTEN_SERVE_INDEX_DIR": str(models_dir.parent / "serving"),
         "COLISTEN_SERVE_ENCODER": ENCODER_SPEC,
         "COLISTEN_SERVE_EVENTS_TOPIC": topic,
         "COLISTEN_KAFKA_BOOTSTRAP": bootstrap,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from colisten import names
+from colisten.model_store import TWO_TOWER, ModelStore
 
 COUNTS = (
     "user_weak_signals__follow_audiobook_90d",
@@ -101,30 +101,26 @@ def write_version(
     point_latest: bool = True,
 ) -> Path:
     """Export a two-tower version as the trainer does; optionally point `latest` at it."""
-    base = models_dir / "two_tower"
-    vdir = base / version
-    tmp = base / f".{version}.tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
     dim = next(iter(items.values()))[1].shape[1]
     rng = np.random.default_rng(seed)
-    np.savez(
-        tmp / "user_tower.npz",
-        w_counts=(0.1 * rng.standard_normal((len(COUNTS) + 1, dim))).astype(np.float32),
-        bias=(0.2 * rng.standard_normal(dim)).astype(np.float32),
-    )
-    for t, (ids, vecs) in items.items():
-        np.save(tmp / f"items_{t}.npy", vecs.astype(np.float32))
-        (tmp / f"items_{t}_ids.json").write_text(json.dumps(ids))
-    manifest = {
-        "version": version,
-        "hgnn_version": "hgnn-test",
-        "feature_service": "two_tower_user_v1",
-        "cutoff_ms": 1_767_000_000_000,
-        "dims": {"user": dim, "item": dim},
-    }
-    (tmp / "manifest.json").write_text(json.dumps(manifest))
-    os.replace(tmp, vdir)
-    if point_latest:
-        (base / "latest.tmp").write_text(version + "\n")
-        os.replace(base / "latest.tmp", base / "latest")
-    return vdir
+
+    def write(tmp: Path) -> dict[str, Any]:
+        np.savez(
+            tmp / "user_tower.npz",
+            w_counts=(0.1 * rng.standard_normal((len(COUNTS) + 1, dim))).astype(
+                np.float32
+            ),
+            bias=(0.2 * rng.standard_normal(dim)).astype(np.float32),
+        )
+        for t, (ids, vecs) in items.items():
+            np.save(tmp / f"items_{t}.npy", vecs.astype(np.float32))
+            (tmp / f"items_{t}_ids.json").write_text(json.dumps(ids))
+        return {
+            "hgnn_version": "hgnn-test",
+            "feature_service": "two_tower_user_v1",
+            "cutoff_ms": 1_767_000_000_000,
+            "dims": {"user": dim, "item": dim},
+        }
+
+    store = ModelStore(models_dir)
+    return store.publish(TWO_TOWER, version, write, move_latest=point_latest)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from colisten.model_store import ModelStore
 from trainers import registry
 from trainers.hgnn.model import HGNN, HGNNArch, load_model
 
@@ -80,7 +81,7 @@ def test_describe_lists_every_kind_marks_latest_and_reads_cutoffs(
     h2 = registry.save_checkpoint(
         "hgnn", sd, {}, {}, tmp_path, version="20260102T000000Z-b"
     )
-    got = registry.describe(tmp_path)
+    got = ModelStore(tmp_path).describe()
     assert [(r.kind, r.version, r.latest) for r in got] == [
         ("hgnn", h1, False),
         ("hgnn", h2, True),

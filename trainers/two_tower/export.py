@@ -1,33 +1,30 @@
-"""Export a trained two-tower version to models/two_tower/<version>/ with an atomic `latest`.
+"""Publish a trained two-tower version in the model store (models/two_tower/<version>/).
 
 Files: user_tower.keras and user_tower.npz (weights for the numpy runtime),
 item_tower.keras, user_item_vectors.npz (the item vectors z̄ averages), items_<type>.npy
 and items_<type>_ids.json (the item tower applied to every item of each type: the format
 the API loads, mmap-friendly), index_<target type>/ (colisten.retrieval, loaded by the API
 as is), model.pt (the same weights as tensors, so trainers.registry can list and load it)
-and manifest.json.
+and manifest.json (written by the store, which renames the folder into place and moves
+`latest`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from colisten import names
-from trainers import registry
+from colisten.model_store import TWO_TOWER, ModelStore, version_name
+from trainers.registry import write_model_file
 from trainers.two_tower.config import TwoTowerConfig
 from trainers.two_tower.data import SERVICE, TrainingData
 from trainers.two_tower.train import TrainResult, apply_model
 
-KIND = "two_tower"
+KIND = TWO_TOWER
 
 
 def item_vectors(
@@ -39,15 +36,6 @@ def item_vectors(
     return [data.items.ids[r] for r in rows], vecs.astype(np.float32)
 
 
-def _version(weights: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for k in sorted(weights):
-        digest.update(k.encode())
-        digest.update(np.ascontiguousarray(weights[k]).tobytes())
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{digest.hexdigest()[:8]}"
-
-
 def export_two_tower(
     result: TrainResult,
     data: TrainingData,
@@ -56,17 +44,17 @@ def export_two_tower(
     models_dir: Path | None = None,
     build_index: bool = True,
 ) -> Path:
-    """Write a complete version directory, then point `latest` at it; return the dir."""
+    """Publish a complete version in the model store (`latest` moves); return its dir."""
     import torch
 
     from trainers.two_tower.model import tower_weights
 
-    base = (models_dir or registry.default_models_dir()) / KIND
-    base.mkdir(parents=True, exist_ok=True)
     weights = tower_weights(result.user_model)  # type: ignore[arg-type]
-    version = _version(weights)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=base))
-    try:
+    version = version_name(
+        (k, np.ascontiguousarray(v).tobytes()) for k, v in weights.items()
+    )
+
+    def write(tmp: Path) -> dict[str, Any]:
         result.user_model.save(tmp / "user_tower.keras")  # type: ignore[attr-defined]
         result.item_model.save(tmp / "item_tower.keras")  # type: ignore[attr-defined]
         np.savez(tmp / "user_tower.npz", **weights)
@@ -82,8 +70,6 @@ def export_two_tower(
             if build_index and itype == cfg.target_type:
                 _index(vecs, ids, tmp / f"index_{itype}", version)
         manifest = {
-            "kind": KIND,
-            "version": version,
             "hgnn_version": meta.get("hgnn_version"),
             "feature_service": SERVICE,
             "cutoff_ms": meta.get("cutoff_ms"),
@@ -105,23 +91,13 @@ def export_two_tower(
             "index": build_index,
             **{k: v for k, v in meta.items() if k not in ("hgnn_version", "cutoff_ms")},
         }
-        (tmp / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, sort_keys=True)
-        )
         state = {k: torch.from_numpy(v.copy()) for k, v in weights.items()}
-        torch.save(
-            {"state_dict": state, "config": cfg.to_json(), "metadata": manifest},
-            tmp / registry.MODEL_FILE,
-        )
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, base / version)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    pointer = base / f"{registry.LATEST}.tmp"
-    pointer.write_text(version + "\n")
-    os.replace(pointer, base / registry.LATEST)
-    return base / version
+        full = {**manifest, "kind": KIND, "version": version}
+        write_model_file(tmp, state, cfg.to_json(), full)
+        return manifest
+
+    store = ModelStore(models_dir) if models_dir is not None else ModelStore.default()
+    return store.publish(KIND, version, write)
 
 
 def save_item_vectors(

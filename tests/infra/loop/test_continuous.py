@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from colisten.model_store import ModelStore
 from colisten.world.generator import generate_world
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.store import apply_definitions, open_store
@@ -84,10 +85,10 @@ def test_simulated_days_retrain_on_cadence_and_the_api_swaps(
         )
         assert registry.list_versions("hgnn", models)[:1], "the HGNN trained first"
         hgnn_cutoffs = {
-            r.cutoff_ms for r in registry.describe(models) if r.kind == "hgnn"
+            r.cutoff_ms for r in ModelStore(models).describe() if r.kind == "hgnn"
         }
         tt_cutoffs = [
-            r.cutoff_ms for r in registry.describe(models) if r.kind == "two_tower"
+            r.cutoff_ms for r in ModelStore(models).describe() if r.kind == "two_tower"
         ]
         assert len(set(tt_cutoffs)) == len(tt_cutoffs)  # a new cut-off each time
         assert min(tt_cutoffs) in hgnn_cutoffs  # the first 2T used that first HGNN
