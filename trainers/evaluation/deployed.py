@@ -11,7 +11,7 @@ from colisten import names
 from colisten.world import format as fmt
 from feature_repo.config import FeatureStoreConfig
 from trainers.evaluation import baselines as bl
-from trainers.evaluation.run import method_metrics
+from trainers.evaluation.measure import method_metrics
 from trainers.evaluation.split import make_eval_set
 
 

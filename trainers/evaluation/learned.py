@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from tqdm import tqdm
 
-from colisten import names
 from trainers.evaluation.config import ABLATION_ROWS, EvalConfig
+from trainers.evaluation.plan import FULL, make_plan
 
 # Imported eagerly, before the store and the content stage run: loading torch_geometric
 # (and with it triton's native library) after them crashed the process (segfault).
@@ -57,49 +57,34 @@ def hgnn_config(cfg: EvalConfig, seed: int, ablation: str | None = None) -> HGNN
 def train_hgnns(
     ctx: TrainContext, cfg: EvalConfig, seed: int, models: Path
 ) -> dict[str, str]:
-    """HGNN versions of one seed: each ablation key, then "full" (written last)."""
-    versions = {}
-    for key in (*cfg.ablations, None):
-        versions[key or "full"] = run_hgnn(
+    """HGNN versions of one seed by plan key: each ablation letter, then FULL (last)."""
+    return {
+        key: run_hgnn(
             ctx.store_cfg,
             ctx.cutoff_ms,
             ctx.catalogue,
-            hgnn_config(cfg, seed, key),
+            hgnn_config(cfg, seed, None if key == FULL else key),
             models,
             ctx.progress,
         )
-    return versions
-
-
-EXAMPLE_WEIGHTS = "2T-HGNN (example weights)"
-"""2T-HGNN with inverse-frequency weights on the examples instead of the negatives."""
+        for key in make_plan(cfg).hgnn_keys
+    }
 
 
 def two_tower_variants(
     cfg: EvalConfig, seed: int, hv: dict[str, str]
 ) -> dict[str, tuple[TwoTowerConfig, str | None]]:
-    """Every two-tower row of one seed: its config and the HGNN version it reads."""
+    """Every two-tower row of one seed by row key: its config and the HGNN it reads."""
     tbase = TwoTowerConfig(
         epochs=cfg.tt_epochs, hidden=cfg.tt_hidden, seed=seed, threads=cfg.threads
     )
-    variants: dict[str, tuple[TwoTowerConfig, str | None]] = {
-        "2T": (replace(tbase, use_hgnn=False), None),
-        "2T-HGNN": (tbase, hv["full"]),
-        "B": (replace(tbase, use_weak_signals=False), hv["full"]),
-        **{k: (tbase, hv[k]) for k in cfg.ablations},
+    return {
+        row.key: (
+            replace(tbase, **row.two_tower),
+            hv[row.hgnn] if row.hgnn is not None else None,
+        )
+        for row in make_plan(cfg).two_towers()
     }
-    if cfg.example_weights_row:
-        variants[EXAMPLE_WEIGHTS] = (
-            replace(tbase, loss_weighting="example_weights"),
-            hv["full"],
-        )
-    if cfg.podcasts:
-        pod = replace(
-            tbase, target_type=names.PODCAST, temperature=cfg.tt_podcast_temperature
-        )
-        variants["2T (podcasts)"] = (replace(pod, use_hgnn=False), None)
-        variants["2T-HGNN (podcasts)"] = (pod, hv["full"])
-    return variants
 
 
 def train_two_towers(

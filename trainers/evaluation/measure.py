@@ -14,24 +14,23 @@ from colisten import names
 from trainers.evaluation import baselines as bl
 from trainers.evaluation import reference as ref
 from trainers.evaluation.config import EvalConfig
-from trainers.evaluation.learned import EXAMPLE_WEIGHTS, SeedRun
+from trainers.evaluation.learned import SeedRun
 from trainers.evaluation.metrics import evaluate_lists
 from trainers.evaluation.paired import paired_table
+from trainers.evaluation.plan import (
+    ABLATIONS,
+    COLD,
+    LEARNED,
+    LONG_TAIL,
+    PODCASTS,
+    REFERENCE_TABLES,
+    WARM,
+    EvalPlan,
+    make_plan,
+)
 from trainers.evaluation.seeded import RowRuns, row_metrics
 from trainers.evaluation.split import EvalSet
 from trainers.evaluation.tiers import tier_metrics
-
-MAIN_ROWS = (
-    "Popularity",
-    "LLM-KNN",
-    "HGNN",
-    "HGNN-w-users",
-    "2T",
-    "2T-HGNN",
-    EXAMPLE_WEIGHTS,
-)
-COLD_ROWS = ("Popularity", "HGNN-w-users", "2T", "2T-HGNN", EXAMPLE_WEIGHTS)
-PODCAST_ROWS = ("Popularity", "2T", "2T-HGNN")
 
 ScorerFactory = Callable[[], Mapping[str, bl.RowScorer]]
 
@@ -64,37 +63,55 @@ def rank_runs(
     return runs | {n: RowRuns.of(li, es.targets, seeds) for n, li in lists.items()}
 
 
+def fixed_scorers(
+    plan: EvalPlan, target: str, es: EvalSet, train_events: pd.DataFrame, store_cfg: Any
+) -> dict[str, bl.RowScorer]:
+    """The scorers of a target's rows that do not depend on a training seed."""
+    out: dict[str, bl.RowScorer] = {}
+    for row in plan.rows:
+        if row.target != target or row.method in LEARNED:
+            continue
+        if row.method == "popularity":
+            out[row.name] = bl.popularity(es)
+        elif row.method == "llm_knn":
+            out[row.name] = bl.knn(es, train_events, _text_vectors(store_cfg, es))
+        else:
+            raise ValueError(f"row {row.name}: no fixed scorer for {row.method}")
+    return out
+
+
+def _text_vectors(store_cfg: Any, es: EvalSet) -> dict[str, np.ndarray]:
+    from trainers.two_tower.pipeline import load_items
+
+    items = load_items(store_cfg, es.cutoff_ms, None)
+    return {i: items.text[k] for k, i in enumerate(items.ids)}
+
+
 def learned_scorers(
+    plan: EvalPlan,
+    target: str,
     es: EvalSet,
     store_cfg: Any,
     run: SeedRun,
     rows: Sequence[Mapping[str, Any]],
     train_events: pd.DataFrame,
-    ablations: Sequence[str],
 ) -> dict[str, bl.RowScorer]:
-    """The audiobook scorers of one seed's models."""
+    """The scorers of one seed's models for a target's learned rows (those it trained)."""
     from trainers.two_tower.data import hgnn_vectors
 
-    hg = hgnn_vectors(store_cfg.data_dir, run.hgnn["full"])
-    hgnn = dict(zip(hg[names.ITEM_ID], hg["hgnn_embedding"], strict=True))
-    out: dict[str, bl.RowScorer] = {"HGNN": bl.knn(es, train_events, hgnn)}
-    if run.with_users is not None:
-        wu = run.with_users
-        out["HGNN-w-users"] = bl.with_users(es, wu.users, wu.items)
-    for name in ["2T", "2T-HGNN", "B", EXAMPLE_WEIGHTS, *ablations]:
-        if name in run.two_towers:
-            out[name] = bl.two_tower(es, Path(run.two_towers[name]["dir"]), rows)
+    out: dict[str, bl.RowScorer] = {}
+    for row in plan.learned(target):
+        if row.method == "hgnn_knn" and row.hgnn is not None:
+            hg = hgnn_vectors(store_cfg.data_dir, run.hgnn[row.hgnn])
+            vectors = dict(zip(hg[names.ITEM_ID], hg["hgnn_embedding"], strict=True))
+            out[row.name] = bl.knn(es, train_events, vectors)
+        elif row.method == "with_users" and run.with_users is not None:
+            wu = run.with_users
+            out[row.name] = bl.with_users(es, wu.users, wu.items)
+        elif row.method == "two_tower" and row.key in run.two_towers:
+            model_dir = Path(run.two_towers[row.key]["dir"])
+            out[row.name] = bl.two_tower(es, model_dir, rows)
     return out
-
-
-def podcast_scorers(
-    ps: EvalSet, run: SeedRun, rows: Sequence[Mapping[str, Any]]
-) -> dict[str, bl.RowScorer]:
-    """The podcast two-tower scorers of one seed's models."""
-    return {
-        name: bl.two_tower(ps, Path(run.two_towers[f"{name} (podcasts)"]["dir"]), rows)
-        for name in ("2T", "2T-HGNN")
-    }
 
 
 def group_tables(
@@ -115,6 +132,16 @@ def group_tables(
     return tables, paired
 
 
+def _masks(es: EvalSet) -> dict[str, np.ndarray]:
+    """The users each table is measured on."""
+    return {
+        WARM: es.warm,
+        COLD: ~es.warm,
+        ABLATIONS: es.warm,
+        PODCASTS: np.ones(len(es.users), dtype=bool),
+    }
+
+
 def measure(
     world: Path,
     sets: Mapping[str, EvalSet],
@@ -126,44 +153,50 @@ def measure(
     cfg: EvalConfig,
 ) -> dict[str, Any]:
     """Every table, the paired tests against 2T-HGNN, the counts (metrics.json's core)."""
-    from trainers.two_tower.pipeline import load_items
-
+    plan = make_plan(cfg)
     es = sets[names.AUDIOBOOK]
-    items = load_items(store_cfg, es.cutoff_ms, None)
-    text = {i: items.text[k] for k, i in enumerate(items.ids)}
     refs = ref.reference_scorers(es, train_events, catalogue, world)
-    fixed = {
-        "Popularity": bl.popularity(es),
-        "LLM-KNN": bl.knn(es, train_events, text),
-    } | refs
-    by_seed = {
-        s: partial(
-            learned_scorers,
-            es,
-            store_cfg,
-            run,
-            rows[names.AUDIOBOOK],
-            train_events,
-            cfg.ablations,
-        )
-        for s, run in runs.items()
-    }
-    ab = rank_runs(es, fixed, by_seed)
-    main = [n for n in MAIN_ROWS if n in ab]
-    cold = [n for n in COLD_ROWS if n in ab]
-    tables, paired = group_tables(
-        es,
-        ab,
-        {
-            "warm": ([*main, *refs], es.warm),
-            "cold": ([*cold, *refs], ~es.warm),
-            "ablations": (["2T-HGNN", "B", *cfg.ablations], es.warm),
-        },
-        cfg,
-    )
-    tables["long_tail"] = {
-        n: tier_metrics(es, ab[n].lists, cfg.seed, cfg.n_boot) for n in [*main, *refs]
-    }
+    tables: dict[str, Any] = {}
+    paired: dict[str, Any] = {}
+    for target, tset in sets.items():
+        fixed = fixed_scorers(plan, target, tset, train_events, store_cfg)
+        extra = refs if target == names.AUDIOBOOK else {}
+        by_seed = {
+            s: partial(
+                learned_scorers,
+                plan,
+                target,
+                tset,
+                store_cfg,
+                run,
+                rows[target],
+                train_events,
+            )
+            for s, run in runs.items()
+        }
+        ranked = rank_runs(tset, fixed | extra, by_seed)
+        shown = {r.name: None for r in plan.rows if r.target == target}
+        groups = {
+            t: (
+                [n for n in plan.table(t) if n in shown and n in ranked]
+                + (list(extra) if t in REFERENCE_TABLES else []),
+                mask,
+            )
+            for t, mask in _masks(tset).items()
+            if any(t in r.tables for r in plan.rows if r.target == target)
+        }
+        got, pairs = group_tables(tset, ranked, groups, cfg)
+        tables |= got
+        paired |= pairs
+        if any(LONG_TAIL in r.tables for r in plan.rows if r.target == target):
+            tail = [
+                *(n for n in plan.table(LONG_TAIL) if n in shown and n in ranked),
+                *extra,
+            ]
+            tables[LONG_TAIL] = {
+                n: tier_metrics(tset, ranked[n].lists, cfg.seed, cfg.n_boot)
+                for n in tail
+            }
     counts = {
         "candidates": len(es.candidates),
         "test_users": len(es.users),
@@ -172,18 +205,6 @@ def measure(
     }
     if names.PODCAST in sets:
         ps = sets[names.PODCAST]
-        pod = rank_runs(
-            ps,
-            {"Popularity": bl.popularity(ps)},
-            {
-                s: partial(podcast_scorers, ps, run, rows[names.PODCAST])
-                for s, run in runs.items()
-            },
-        )
-        everyone = np.ones(len(ps.users), dtype=bool)
-        pt, pp = group_tables(ps, pod, {"podcasts": (PODCAST_ROWS, everyone)}, cfg)
-        tables |= pt
-        paired |= pp
         counts |= {
             "podcast_candidates": len(ps.candidates),
             "podcast_test_users": len(ps.users),

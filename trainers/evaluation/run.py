@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,27 +15,31 @@ import pandas as pd
 from tqdm import tqdm
 
 from colisten import names
+from colisten.timeunits import DAY_MS
 from colisten.world import format as fmt
 from trainers.evaluation import learned
-from trainers.evaluation.config import ABLATION_ROWS, EvalConfig
-from trainers.evaluation.measure import measure, method_metrics
-from trainers.evaluation.split import make_eval_set
-from trainers.evaluation.tiers import tier_metrics
+from trainers.evaluation.config import EvalConfig
+from trainers.evaluation.measure import measure
+from trainers.evaluation.split import EvalSet, make_eval_set
 
-__all__ = [
-    "ABLATION_ROWS",
-    "EvalConfig",
-    "method_metrics",
-    "run_evaluation",
-    "tier_metrics",
-]
+__all__ = ["EvalConfig", "run_evaluation"]
 
 
-def _timed(timing: dict[str, float], key: str, fn: Callable[[], Any]) -> Any:
-    t0 = time.perf_counter()
-    out = fn()
-    timing[key] = round(time.perf_counter() - t0, 2)
-    return out
+class _Steps:
+    """The run's steps: a progress bar and each step's wall time (metrics.json's timing_s)."""
+
+    def __init__(self, total: int, progress: bool) -> None:
+        self.timing: dict[str, float] = {}
+        self.bar = tqdm(total=total, desc="evaluate", disable=not progress)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        """Time one step under its name."""
+        self.bar.set_postfix_str(name)
+        t0 = time.perf_counter()
+        yield
+        self.timing[name] = round(time.perf_counter() - t0, 2)
+        self.bar.update(1)
 
 
 def _materialize_once(
@@ -58,97 +63,62 @@ def run_evaluation(
     content_fn: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Run everything for a world into out/ (store, models, report); return metrics."""
+    """Run everything for a world into out/ (store, models, report); return metrics.
+
+    Linear: features as of the split, item content, the HGNNs of every seed, the
+    hold-out sets and their users' features, the two-towers, HGNN-w-users, then every
+    table of the plan (trainers.evaluation.plan) and the report.
+    """
     from feature_repo.config import FeatureStoreConfig
-    from feature_repo.store import open_store
     from trainers.content import default_cache_dir, embed_items, write_item_content
     from trainers.evaluation.report import write_report
-    from trainers.two_tower.data import historical_user_rows
 
     t_start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     manifest = fmt.WorldManifest.read(world)
     cutoff = manifest.split_ms
     store_cfg = FeatureStoreConfig(online="sqlite", data_dir=out / "feast")
-    timing: dict[str, float] = {}
-    stages = tqdm(total=7, desc="evaluate", disable=not progress)
-
-    def stage(name: str, fn: Callable[[], Any]) -> Any:
-        stages.set_postfix_str(name)
-        got = _timed(timing, name, fn)
-        stages.update(1)
-        return got
-
+    steps = _Steps(6 + cfg.with_users, progress)
     catalogue = fmt.read_catalogue(world)
-    features_info = stage(
-        "features", lambda: _materialize_once(world, store_cfg, cutoff, progress)
-    )
-    content = stage(
-        "content",
-        lambda: write_item_content(
-            (
-                content_fn
-                or (
-                    lambda c: embed_items(
-                        c, None, default_cache_dir(), progress=progress
-                    )
-                )
-            )(catalogue),
-            store_cfg,
-        ),
-    )
-    del content
-    events = fmt.read_events(
-        world, until_ms=int(cutoff + cfg.holdout_days * 86_400_000)
-    )
+
+    with steps("features"):
+        features_info = _materialize_once(world, store_cfg, cutoff, progress)
+    with steps("content"):
+        embed = content_fn or (
+            lambda c: embed_items(c, None, default_cache_dir(), progress=progress)
+        )
+        write_item_content(embed(catalogue), store_cfg)
+
+    events = fmt.read_events(world, until_ms=int(cutoff + cfg.holdout_days * DAY_MS))
     train_events = events[events[names.TS] < cutoff]
     ctx = learned.TrainContext(store_cfg, cutoff, catalogue, train_events, progress)
     dirs = {s: learned.seed_dir(out / "models", s, cfg.seeds) for s in cfg.seeds}
-    hv = stage(
-        "hgnn",
-        lambda: {s: learned.train_hgnns(ctx, cfg, s, dirs[s]) for s in cfg.seeds},
-    )
-    sets = {names.AUDIOBOOK: make_eval_set(events, catalogue, cutoff, cfg.holdout_days)}
-    if cfg.podcasts:
-        sets[names.PODCAST] = make_eval_set(
-            events, catalogue, cutoff, cfg.holdout_days, names.PODCAST
-        )
+    with steps("hgnn"):
+        hv = {s: learned.train_hgnns(ctx, cfg, s, dirs[s]) for s in cfg.seeds}
 
-    def user_rows() -> dict[str, list[dict[str, Any]]]:
-        store = open_store(store_cfg)
-        return {
-            k: historical_user_rows(store, es.users, np.full(len(es.users), cutoff))
-            for k, es in sets.items()
-        }
-
-    rows = stage("user_features", user_rows)
-    cache: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    tts = stage(
-        "two_tower",
-        lambda: {
+    sets = _eval_sets(events, catalogue, cutoff, cfg)
+    with steps("user_features"):
+        rows = _user_rows(store_cfg, sets, cutoff)
+    with steps("two_tower"):
+        cache: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        tts = {
             s: learned.train_two_towers(
                 ctx, learned.two_tower_variants(cfg, s, hv[s]), dirs[s], cache
             )
             for s in cfg.seeds
-        },
-    )
-    wu = (
-        stage(
-            "hgnn_with_users",
-            lambda: {s: learned.train_tripartite(ctx, cfg, s) for s in cfg.seeds},
-        )
-        if cfg.with_users
-        else {}
-    )
+        }
+    wu: dict[int, Any] = {}
+    if cfg.with_users:
+        with steps("hgnn_with_users"):
+            wu = {s: learned.train_tripartite(ctx, cfg, s) for s in cfg.seeds}
     runs = {s: learned.SeedRun(s, hv[s], tts[s], wu.get(s)) for s in cfg.seeds}
-    results = stage(
-        "metrics",
-        lambda: measure(
+
+    with steps("metrics"):
+        results = measure(
             world, sets, rows, train_events, catalogue, store_cfg, runs, cfg
-        ),
-    )
-    stages.close()
-    timing["total"] = round(time.perf_counter() - t_start, 2)
+        )
+    steps.bar.close()
+    timing = steps.timing | {"total": round(time.perf_counter() - t_start, 2)}
     results |= {
         "world": str(world),
         "source": manifest.source,
@@ -164,6 +134,32 @@ def run_evaluation(
         results["seed_runs"] = {str(s): _model_records(r) for s, r in runs.items()}
     write_report(results, out)
     return results
+
+
+def _eval_sets(
+    events: pd.DataFrame, catalogue: pd.DataFrame, cutoff: int, cfg: EvalConfig
+) -> dict[str, EvalSet]:
+    """The hold-out sets: audiobooks, and podcasts when the plan has podcast rows."""
+    sets = {names.AUDIOBOOK: make_eval_set(events, catalogue, cutoff, cfg.holdout_days)}
+    if cfg.podcasts:
+        sets[names.PODCAST] = make_eval_set(
+            events, catalogue, cutoff, cfg.holdout_days, names.PODCAST
+        )
+    return sets
+
+
+def _user_rows(
+    store_cfg: Any, sets: dict[str, EvalSet], cutoff: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Each set's users' two-tower feature rows, point-in-time at the cut-off."""
+    from feature_repo.store import open_store
+    from trainers.two_tower.data import historical_user_rows
+
+    store = open_store(store_cfg)
+    return {
+        k: historical_user_rows(store, es.users, np.full(len(es.users), cutoff))
+        for k, es in sets.items()
+    }
 
 
 def _model_records(run: learned.SeedRun) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from trainers.evaluation.config import EvalConfig
-from trainers.evaluation.learned import EXAMPLE_WEIGHTS, two_tower_variants
+from trainers.evaluation.learned import two_tower_variants
+from trainers.evaluation.plan import EXAMPLE_WEIGHTS
 from trainers.two_tower.config import TwoTowerConfig
 
 
