@@ -42,3 +42,33 @@ ITEM_TYPE: Final = "item_type"
 EVENT_TYPE: Final = "event_type"
 TS: Final = "ts"
 DURATION_MS: Final = "duration_ms"
+
+# Feature views and services (the Feast definitions in feature_repo/ use these) --
+USER_PROFILE_VIEW: Final = "user_profile"
+"""Per user: age, country, music taste (batch: from the world's users table)."""
+USER_WEAK_SIGNALS_VIEW: Final = "user_weak_signals"
+"""Per user: 90-day counts of follows, previews, intents to pay and streams (stream-fed)."""
+USER_RECENT_ITEMS_VIEW: Final = "user_recent_items"
+"""Per user: the newest distinct audiobooks and podcasts with their signal (stream-fed)."""
+COLISTEN_EDGES_VIEW: Final = "colisten_edges"
+"""Per item pair: distinct co-listening users in 90 days (stream-fed)."""
+ITEM_POPULARITY_VIEW: Final = "item_popularity"
+"""Per item: streams and distinct users in 90 and 14 days (stream-fed)."""
+ITEM_CONTENT_VIEW: Final = "item_content"
+"""Per item: the sentence embedding of its text (batch: trainers/content.py)."""
+ITEM_HGNN_EMBEDDING_VIEW: Final = "item_hgnn_embedding"
+"""Per item: the HGNN embedding of the newest trained version (batch: the HGNN trainer)."""
+
+TWO_TOWER_USER_SERVICE: Final = "two_tower_user_v1"
+"""FeatureService of the user tower's inputs (profile, weak signals, recent items)."""
+POPULARITY_SERVICE: Final = "item_popularity_v1"
+"""FeatureService of the popularity baseline and the cold-start fallback."""
+
+WEAK_SIGNAL_COUNTS: Final = (
+    "follow_audiobook_90d",
+    "preview_audiobook_90d",
+    "intent_to_pay_audiobook_90d",
+)
+"""user_weak_signals columns counting audiobook weak signals."""
+STREAM_COUNTS: Final = ("stream_audiobook_90d", "stream_podcast_90d")
+"""user_weak_signals columns counting streams."""

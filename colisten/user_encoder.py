@@ -19,24 +19,20 @@ import numpy as np
 
 from colisten import names
 
-WEAK_COUNTS = (
-    "follow_audiobook_90d",
-    "preview_audiobook_90d",
-    "intent_to_pay_audiobook_90d",
-)
-STREAM_COUNTS = ("stream_audiobook_90d", "stream_podcast_90d")
+WEAK_COUNTS = names.WEAK_SIGNAL_COUNTS
+STREAM_COUNTS = names.STREAM_COUNTS
 INPUT_ORDER = ("age", "country", "music_taste", "counts", "z_a", "z_p")
 """The user tower concatenates its inputs in this order (country through its embedding)."""
 AGE_CENTER, AGE_SCALE = 40.0, 20.0
 LN_EPS = 1e-3
 """Keras LayerNormalization's default epsilon, used by the numpy runtime too."""
 _VIEW = {
-    "age": "user_profile",
-    "country": "user_profile",
-    "music_taste": "user_profile",
-    **{c: "user_weak_signals" for c in WEAK_COUNTS + STREAM_COUNTS},
+    "age": names.USER_PROFILE_VIEW,
+    "country": names.USER_PROFILE_VIEW,
+    "music_taste": names.USER_PROFILE_VIEW,
+    **{c: names.USER_WEAK_SIGNALS_VIEW for c in WEAK_COUNTS + STREAM_COUNTS},
     **{
-        f"recent_{k}": "user_recent_items"
+        f"recent_{k}": names.USER_RECENT_ITEMS_VIEW
         for k in ("audiobooks", "audiobook_signals", "podcasts", "podcast_signals")
     },
 }

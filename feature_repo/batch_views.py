@@ -12,9 +12,9 @@ from feature_repo.entities import item, user
 from feature_repo.schema import Column, arrow_schema, feast_fields
 from feature_repo.sources import batch_source
 
-ITEM_CONTENT = "item_content"
-ITEM_HGNN_EMBEDDING = "item_hgnn_embedding"
-USER_PROFILE = "user_profile"
+ITEM_CONTENT = names.ITEM_CONTENT_VIEW
+ITEM_HGNN_EMBEDDING = names.ITEM_HGNN_EMBEDDING_VIEW
+USER_PROFILE = names.USER_PROFILE_VIEW
 
 ITEM_CONTENT_COLUMNS = [
     Column("item_type", "string", "audiobook or podcast."),

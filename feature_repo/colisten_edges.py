@@ -12,7 +12,7 @@ from feature_repo.entities import item_pair
 from feature_repo.schema import Column, arrow_schema
 from feature_repo.sources import push_fed_view
 
-VIEW = "colisten_edges"
+VIEW = names.COLISTEN_EDGES_VIEW
 WINDOW = timedelta(days=90)
 
 COLUMNS = [

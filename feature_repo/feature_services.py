@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from feast import FeatureService, FeatureView
 
-TWO_TOWER_USER_V1 = "two_tower_user_v1"
-POPULARITY_V1 = "item_popularity_v1"
+from colisten import names
+
+TWO_TOWER_USER_V1 = names.TWO_TOWER_USER_SERVICE
+POPULARITY_V1 = names.POPULARITY_SERVICE
 
 
 def build(views: dict[str, FeatureView]) -> list[FeatureService]:
@@ -14,16 +16,16 @@ def build(views: dict[str, FeatureView]) -> list[FeatureService]:
         FeatureService(
             name=TWO_TOWER_USER_V1,
             features=[
-                views["user_profile"],
-                views["user_weak_signals"],
-                views["user_recent_items"],
+                views[names.USER_PROFILE_VIEW],
+                views[names.USER_WEAK_SIGNALS_VIEW],
+                views[names.USER_RECENT_ITEMS_VIEW],
             ],
             description="User tower inputs: profile, weak-signal counts, recent items.",
             tags={"consumer": "two_tower", "version": "1"},
         ),
         FeatureService(
             name=POPULARITY_V1,
-            features=[views["item_popularity"]],
+            features=[views[names.ITEM_POPULARITY_VIEW]],
             description="Popularity baseline and cold-start fallback.",
             tags={"consumer": "online", "version": "1"},
         ),

@@ -12,7 +12,7 @@ from feature_repo.entities import item
 from feature_repo.schema import Column, arrow_schema
 from feature_repo.sources import push_fed_view
 
-VIEW = "item_popularity"
+VIEW = names.ITEM_POPULARITY_VIEW
 WINDOW = timedelta(days=90)
 
 COLUMNS = [

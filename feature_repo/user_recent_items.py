@@ -12,7 +12,7 @@ from feature_repo.entities import user
 from feature_repo.schema import Column, arrow_schema
 from feature_repo.sources import push_fed_view
 
-VIEW = "user_recent_items"
+VIEW = names.USER_RECENT_ITEMS_VIEW
 WINDOW = timedelta(days=90)
 
 COLUMNS = [

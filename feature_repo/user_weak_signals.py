@@ -12,7 +12,7 @@ from feature_repo.entities import user
 from feature_repo.schema import Column, arrow_schema
 from feature_repo.sources import push_fed_view
 
-VIEW = "user_weak_signals"
+VIEW = names.USER_WEAK_SIGNALS_VIEW
 WINDOW = timedelta(days=90)
 
 COLUMNS = [

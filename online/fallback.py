@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from colisten import names
+
 log = logging.getLogger(__name__)
 
 Ranked = tuple[tuple[str, float], ...]
@@ -64,4 +66,4 @@ def load_popularity(
             {t: tuple((i, 0.0) for i in ids) for t, ids in item_ids.items()},
             "catalogue_order",
         )
-    return Popularity(rank_popularity(item_ids, rows), "item_popularity_v1")
+    return Popularity(rank_popularity(item_ids, rows), names.POPULARITY_SERVICE)

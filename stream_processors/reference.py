@@ -210,14 +210,16 @@ def expected_views(
     wm2 = partition_watermarks(keys, times, partitions)
     pair_ids = set(records["src_item"] + "|" + records["dst_item"])
     return {
-        "user_weak_signals": user_weak_signals_reference(ev, user_as_of, window_ms),
-        "user_recent_items": user_recent_items_reference(
+        names.USER_WEAK_SIGNALS_VIEW: user_weak_signals_reference(
+            ev, user_as_of, window_ms
+        ),
+        names.USER_RECENT_ITEMS_VIEW: user_recent_items_reference(
             ev, user_as_of, window_ms, cap
         ),
-        "colisten_edges": colisten_edges_reference(
+        names.COLISTEN_EDGES_VIEW: colisten_edges_reference(
             records, {p: wm2[partition_of(p, partitions)] for p in pair_ids}, window_ms
         ),
-        "item_popularity": item_popularity_reference(
+        names.ITEM_POPULARITY_VIEW: item_popularity_reference(
             ev,
             {i: wm2[partition_of(i, partitions)] for i in set(streams[names.ITEM_ID])},
         ),

@@ -12,8 +12,8 @@ from colisten import names
 if TYPE_CHECKING:  # Feast is slow to import; only these loaders need it
     from feast import FeatureStore
 
-EDGES_VIEW = "colisten_edges"
-CONTENT_VIEW = "item_content"
+EDGES_VIEW = names.COLISTEN_EDGES_VIEW
+CONTENT_VIEW = names.ITEM_CONTENT_VIEW
 EDGE_COLUMNS = [
     "src_item",
     "dst_item",

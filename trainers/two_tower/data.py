@@ -25,7 +25,7 @@ from trainers.two_tower.model import ItemSpec
 if TYPE_CHECKING:
     from feast import FeatureStore
 
-SERVICE = "two_tower_user_v1"
+SERVICE = names.TWO_TOWER_USER_SERVICE
 
 
 def labels_from_events(
