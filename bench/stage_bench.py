@@ -1,7 +1,8 @@
 """The stream worker's stages without Kafka or Faust: events/s of the logic alone, profiled.
 
     PYTHONPATH=. python bench/stage_bench.py --world DIR [--events N] [--batch 2000]
-        [--partitions 4] [--profile OUT.txt] [--json OUT.json]
+        [--partitions 4] [--keep 20000] [--gc-threshold 100000] [--gc-freeze]
+        [--profile OUT.txt] [--json OUT.json]
 
 Feeds the first N events of a world, in replay order, through `UserStage` and
 `PairStage` as the worker does (batches of `--batch` messages; stage 1's records go to
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import pstats
@@ -34,6 +36,7 @@ from colisten.world.replay import iter_event_payloads  # noqa: E402
 from feature_repo.definitions import PUSH_FED, PUSH_FED_LAYOUTS  # noqa: E402
 from stream_processors import stage2_records  # noqa: E402
 from stream_processors.clock import PartitionClock, partition_of  # noqa: E402
+from stream_processors.config import StreamConfig, apply_gc_threshold  # noqa: E402
 from stream_processors.pair_stage import PairStage  # noqa: E402
 from stream_processors.sink import FeatureSink  # noqa: E402
 from stream_processors.stage2_records import Stage2Record  # noqa: E402
@@ -67,7 +70,13 @@ class DroppingWriter:
 
 
 def run(
-    world: Path, events: int, batch: int, partitions: int, slices: int
+    world: Path,
+    events: int,
+    batch: int,
+    partitions: int,
+    slices: int,
+    keep: int,
+    freeze: bool = False,
 ) -> dict[str, Any]:
     """Time both stages over the first `events` events; rates per slice and overall."""
     payloads = []
@@ -89,8 +98,12 @@ def run(
             join_keys={lay.view: lay.join_key for lay in PUSH_FED_LAYOUTS},
         )
         users, pairs, items = DictTable(), DictTable(), DictTable()
-        stage1 = UserStage(users, sink, PartitionClock(), partitions, WINDOW_MS, cap=50)
-        stage2 = PairStage(pairs, items, sink, PartitionClock(), partitions, WINDOW_MS)
+        stage1 = UserStage(
+            users, sink, PartitionClock(), partitions, WINDOW_MS, cap=50, keep=keep
+        )
+        stage2 = PairStage(
+            pairs, items, sink, PartitionClock(), partitions, WINDOW_MS, keep=keep
+        )
         pair_offsets: dict[int, int] = {}
         records = 0
         marks: list[tuple[int, float, int]] = [(0, 0.0, 0)]
@@ -109,6 +122,8 @@ def run(
                     stage2.apply_message(stage2_records.encode(chunk), target, off)
             stage2.commit()
             stage1.commit()
+            if freeze:
+                gc.freeze()
             if sink.pending_online() >= 2000:
                 sink.flush_online()
             if work - last_offline >= 5.0:
@@ -134,6 +149,9 @@ def run(
         "slice_records_per_event": per_event,
         "users": len(users),
         "pairs": len(pairs),
+        "keep": keep,
+        "decodes": stage1.users.decodes
+        + sum(ws.decodes for ws in (stage2.pairs, stage2.items, stage2.item_users)),
     }
 
 
@@ -145,13 +163,40 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--slices", type=int, default=5)
+    ap.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=StreamConfig.__dataclass_fields__["gc_threshold"].default,
+        help="young-generation GC threshold, as the worker sets it (0: Python's 700)",
+    )
+    ap.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="experiment: gc.freeze() after every batch (not what the worker does)",
+    )
+    ap.add_argument(
+        "--keep",
+        type=int,
+        default=StreamConfig.__dataclass_fields__["state_cache"].default,
+        help="decoded states kept between batches per table (the worker's state_cache)",
+    )
     ap.add_argument("--profile", type=Path)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     prof = cProfile.Profile() if args.profile else None
     if prof:
         prof.enable()
-    result = run(args.world, args.events, args.batch, args.partitions, args.slices)
+    apply_gc_threshold(args.gc_threshold)
+    result = run(
+        args.world,
+        args.events,
+        args.batch,
+        args.partitions,
+        args.slices,
+        args.keep,
+        args.gc_freeze,
+    )
+    result["gc_threshold"] = gc.get_threshold()[0]
     if prof:
         prof.disable()
         buf = io.StringIO()

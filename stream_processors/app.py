@@ -29,7 +29,7 @@ from feature_repo.store import apply_definitions, open_store
 from stream_processors import rocks_store, stage2_records
 from stream_processors.ack_gate import AckGate
 from stream_processors.clock import PartitionClock
-from stream_processors.config import StreamConfig
+from stream_processors.config import StreamConfig, apply_gc_threshold
 from stream_processors.diagnostics import install_dump_on_signal
 from stream_processors.disk_clock import DiskPartitionClock
 from stream_processors.fetch_guard import FetchGuard
@@ -166,8 +166,10 @@ def create_app(
         if on_disk
         else (PartitionClock(), PartitionClock())
     )
-    stage1 = UserStage(users, sink, clock1, n, cfg.window_ms, cfg.recent_items)
-    stage2 = PairStage(pairs, items, sink, clock2, n, cfg.window_ms)
+    stage1 = UserStage(
+        users, sink, clock1, n, cfg.window_ms, cfg.recent_items, cfg.state_cache
+    )
+    stage2 = PairStage(pairs, items, sink, clock2, n, cfg.window_ms, cfg.state_cache)
     app.colisten_stages = (stage1, stage2)  # type: ignore[attr-defined]
 
     async def dead_letter(event: faust.EventT, reasons: list[dict[str, Any]]) -> None:
@@ -330,6 +332,7 @@ def run_worker(cfg: StreamConfig | None = None, loglevel: str | None = None) -> 
     import sys
 
     cfg = cfg or StreamConfig.from_env()
+    apply_gc_threshold(cfg.gc_threshold)
     app = create_app(cfg)
     level = loglevel or cfg.loglevel
     sys.argv = ["colisten-stream", "worker", "--loglevel", level, "--without-web"]

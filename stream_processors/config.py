@@ -53,6 +53,16 @@ class StreamConfig:
     """...or what arrived within this long; state becomes durable once per batch."""
     records_per_message: int = 4000
     """Stage-2 records per colisten.pairs message (keeps messages well under 1 MB)."""
+    state_cache: int = 20_000
+    """Decoded states each stage keeps between batches, per table (0: decode every batch;
+    see working_set). Bounds the extra memory; a restore drops them."""
+    gc_threshold: int = 100_000
+    """Allocations between two young-generation runs of Python's cyclic garbage collector
+    in the worker (Python's default is 700; 0 keeps it). A batch allocates far more than
+    700 objects that die at its end, so with the default they survive into the older
+    generations and set off full collections that scan every live state: the worker
+    slowed as its tables grew (bench/RESULTS.md, session 11). The states themselves hold
+    no reference cycles, so reference counting frees them either way."""
     writer_process: bool = True
     """Write the online store from a child process, off the worker's interpreter lock."""
     loglevel: str = "warn"
@@ -75,6 +85,10 @@ class StreamConfig:
             raise ConfigError(
                 "batch_max_events must be >= 1, records_per_message in [1, 1e6)"
             )
+        if self.gc_threshold < 0:
+            raise ConfigError("gc_threshold must be >= 0")
+        if self.state_cache < 0:
+            raise ConfigError("state_cache must be >= 0")
         if self.batch_within_s <= 0:
             raise ConfigError("batch_within_s must be > 0")
         if self.loglevel not in ("crit", "error", "warn", "info", "debug"):
@@ -100,3 +114,12 @@ class StreamConfig:
         """Defaults, then COLISTEN_STREAM_* environment variables, then overrides."""
         values = env_overrides(cls, "COLISTEN_STREAM_") | overrides
         return replace(cls(), **values)  # type: ignore[arg-type]
+
+
+def apply_gc_threshold(threshold: int) -> None:
+    """Set the young-generation threshold of the cyclic GC (0: leave Python's default)."""
+    import gc
+
+    if threshold:
+        _, older, oldest = gc.get_threshold()
+        gc.set_threshold(threshold, older, oldest)

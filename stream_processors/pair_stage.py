@@ -35,12 +35,14 @@ class PairStage:
         clock: PartitionClock,
         partitions: int,
         window_ms: int = us.WINDOW_MS,
+        keep: int = 0,
     ) -> None:
         self.sink, self.clock, self.partitions = sink, clock, partitions
         self.window_ms = window_ms
-        self.pairs = WorkingSet(pairs, ps.PairState.from_json)
-        self.items = WorkingSet(items, ps.ItemPopularity.from_json)
-        self.item_users = WorkingSet(items, ps.ItemUser.from_json)
+        self.pairs = WorkingSet(pairs, ps.PairState.from_json, keep)
+        """Edges' states; each working set keeps up to `keep` decoded ones between batches."""
+        self.items = WorkingSet(items, ps.ItemPopularity.from_json, keep)
+        self.item_users = WorkingSet(items, ps.ItemUser.from_json, keep)
         self.items_in: dict[int, set[str]] = {}
         """Per partition, the items whose popularity it holds (checked each new day)."""
 
@@ -148,6 +150,7 @@ class PairStage:
         restaged: Callable[[int], None] | None = None,
     ) -> None:
         """Rebuild the clocks and re-stage the edges of the restored pairs of `partitions`."""
+        self.pairs.forget()
         for p in partitions:
             self.clock.reset(p)
         for count, (pair_id, raw_state) in enumerate(states, 1):
@@ -168,6 +171,8 @@ class PairStage:
         every item of a partition is evaluated at the same watermark.
         """
         restored: list[tuple[int, str, ps.ItemPopularity]] = []
+        self.items.forget()
+        self.item_users.forget()
         for p in partitions:
             self.items_in[p] = set()
         for item_id, raw_state in states:

@@ -38,18 +38,23 @@ class PairState:
     dst_item: str = ""
     relation: str = ""
     users: dict[str, list[int]] = field(default_factory=dict)
+    """user -> that user's co-listen times in the window, ascending."""
     last_ms: int = -1
     """Newest record time applied (restores the partition watermark after recovery)."""
     stamp_us: int = 0
     """Timestamp (µs) of the newest row written for this key (see next_stamp)."""
+    _span: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    """(oldest, newest) co-listen time held, when users is not empty. Derived, never
+    stored: computed on first use and kept in step by add() and expire_pair(), so that a
+    record costs the same whether the pair has two users or two thousand."""
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-friendly form for the changelogged table."""
+        """A JSON-friendly form for the changelogged table (copies: shares no list)."""
         return {
             "s": self.src_item,
             "d": self.dst_item,
             "r": self.relation,
-            "u": self.users,
+            "u": {u: list(t) for u, t in self.users.items()},
             "l": self.last_ms,
             "q": self.stamp_us,
         }
@@ -68,9 +73,25 @@ class PairState:
             int(raw.get("q", 0)),
         )
 
+    def span(self) -> tuple[int, int] | None:
+        """(oldest, newest) co-listen time held; None when no co-listen is held."""
+        if self._span is None and self.users:
+            self._span = (
+                min(t[0] for t in self.users.values()),
+                max(t[-1] for t in self.users.values()),
+            )
+        return self._span if self.users else None
+
+    def add(self, user: str, ts: int) -> None:
+        """Hold one more co-listen of user at ts (not held yet)."""
+        span = self.span()
+        bisect.insort(self.users.setdefault(user, []), ts)
+        self._span = (ts, ts) if span is None else (min(span[0], ts), max(span[1], ts))
+
     def oldest_ms(self) -> int | None:
         """The oldest co-listen time held (the next expiry is this + window)."""
-        return min((t[0] for t in self.users.values() if t), default=None)
+        span = self.span()
+        return span[0] if span is not None else None
 
 
 def holds_colisten(state: PairState, user: str, ts: int) -> bool:
@@ -99,35 +120,41 @@ def fold_colisten(
     state.src_item, state.dst_item, state.relation = src, dst, relation
     if holds_colisten(state, user, ts):
         return changed
-    bisect.insort(state.users.setdefault(user, []), ts)
+    state.add(user, ts)
     return True
 
 
 def expire_pair(state: PairState, now_ms: int, window_ms: int = WINDOW_MS) -> bool:
     """Drop co-listens at or before now - window; True if anything was dropped."""
     edge = now_ms - window_ms
-    changed = False
+    span = state.span()
+    if span is None or span[0] > edge:  # nothing old enough: no scan
+        return False
+    oldest = None
     for user in list(state.users):
         times = state.users[user]
         cut = bisect.bisect_right(times, edge)
         if cut:
-            changed = True
             del times[:cut]
             if not times:
                 del state.users[user]
-    return changed
+                continue
+        oldest = times[0] if oldest is None else min(oldest, times[0])
+    # the newest time survives unless every time went (then there is no span)
+    state._span = (oldest, span[1]) if oldest is not None else None
+    return True
 
 
 def edge_row(state: PairState) -> dict[str, Any]:
     """colisten_edges values for a pair (n_users 0 once every co-listen expired)."""
-    times = [t for ts in state.users.values() for t in ts]
+    span = state.span() or (0, 0)
     return {
         "src_item": state.src_item,
         "dst_item": state.dst_item,
         "relation": state.relation,
         "n_users": len(state.users),
-        "first_colisten_ms": min(times, default=0),
-        "last_colisten_ms": max(times, default=0),
+        "first_colisten_ms": span[0],
+        "last_colisten_ms": span[1],
     }
 
 
@@ -180,18 +207,40 @@ class ItemUser:
     """One (item, user): the day of the user's newest stream and the stream ids in window."""
 
     last_day: int = -1
-    ids: list[tuple[int, str]] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)
+    """event_id -> day of each of the user's streams of the item still in the window."""
+    _oldest_day: int | None = field(default=None, repr=False, compare=False)
+    """min(ids.values()) once computed (derived, never stored): a stream only scans the
+    ids when the oldest may have left the window."""
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-friendly form."""
-        return {"d": self.last_day, "i": [list(x) for x in self.ids]}
+        """A JSON-friendly form (the same [[day, event_id], ...] list as ever)."""
+        return {"d": self.last_day, "i": [[d, i] for i, d in self.ids.items()]}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any] | None) -> ItemUser:
         """Rebuild from to_json() output."""
         if not raw:
             return cls()
-        return cls(int(raw["d"]), [(int(d), str(i)) for d, i in raw["i"]])
+        return cls(int(raw["d"]), {str(i): int(d) for d, i in raw["i"]})
+
+    def forget_before(self, first_day: int) -> None:
+        """Drop the stream ids of days before first_day."""
+        if not self.ids:
+            self._oldest_day = None
+            return
+        if self._oldest_day is None:
+            self._oldest_day = min(self.ids.values())
+        if self._oldest_day >= first_day:
+            return
+        self.ids = {i: d for i, d in self.ids.items() if d >= first_day}
+        self._oldest_day = min(self.ids.values(), default=None)
+
+    def add(self, event_id: str, day: int) -> None:
+        """Hold one more stream id (call forget_before first: the oldest day is known)."""
+        self.ids[event_id] = day
+        if self._oldest_day is None or day < self._oldest_day:
+            self._oldest_day = day
 
 
 def fold_stream(
@@ -212,13 +261,13 @@ def fold_stream(
     replayed = pop.holds(offset)
     today = now_ms // DAY_MS
     changed = False if replayed else expire_popularity(pop, now_ms)
-    iu.ids = [(d, i) for d, i in iu.ids if d > today - POP_LONG_DAYS]
+    iu.forget_before(today - POP_LONG_DAYS + 1)
     day = ts // DAY_MS
     if not replayed and ts > pop.last_ms:
         pop.last_ms, changed = ts, True
-    if day <= today - POP_LONG_DAYS or any(i == event_id for _, i in iu.ids):
+    if day <= today - POP_LONG_DAYS or event_id in iu.ids:
         return changed
-    iu.ids.append((day, event_id))
+    iu.add(event_id, day)
     if not replayed:
         pop.item_type = item_type
         pop.offset = max(pop.offset, offset)

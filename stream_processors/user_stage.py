@@ -48,10 +48,12 @@ class UserStage:
         partitions: int,
         window_ms: int = us.WINDOW_MS,
         cap: int = 50,
+        keep: int = 0,
     ) -> None:
         self.sink, self.clock, self.partitions = sink, clock, partitions
         self.window_ms, self.cap = window_ms, cap
-        self.users = WorkingSet(table, us.UserState.from_json)
+        self.users = WorkingSet(table, us.UserState.from_json, keep)
+        """Users' states; up to `keep` decoded ones kept between batches."""
 
     def fold(
         self, raw: bytes | None, partition: int, offset: int, out: Routed
@@ -121,6 +123,7 @@ class UserStage:
         `states` are the table's (user_id, stored state) items; `restaged(count)` is
         called after each item (the worker flushes every so many).
         """
+        self.users.forget()
         for p in partitions:
             self.clock.reset(p)
         for count, (user_id, raw_state) in enumerate(states, 1):

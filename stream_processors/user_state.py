@@ -23,12 +23,14 @@ WINDOW_MS = 90 * DAY_MS
 RECENT_IDS = 64
 """How many recent event_ids a user remembers, to drop a client's duplicate sends."""
 
+_FOLLOWS, _PREVIEWS, _INTENTS = names.WEAK_SIGNAL_COUNTS
+_BOOK_STREAMS, _POD_STREAMS = names.STREAM_COUNTS
 COUNTERS = {
-    (names.AUDIOBOOK, names.FOLLOW): "follow_audiobook_90d",
-    (names.AUDIOBOOK, names.PREVIEW): "preview_audiobook_90d",
-    (names.AUDIOBOOK, names.INTENT_TO_PAY): "intent_to_pay_audiobook_90d",
-    (names.AUDIOBOOK, names.STREAM): "stream_audiobook_90d",
-    (names.PODCAST, names.STREAM): "stream_podcast_90d",
+    (names.AUDIOBOOK, names.FOLLOW): _FOLLOWS,
+    (names.AUDIOBOOK, names.PREVIEW): _PREVIEWS,
+    (names.AUDIOBOOK, names.INTENT_TO_PAY): _INTENTS,
+    (names.AUDIOBOOK, names.STREAM): _BOOK_STREAMS,
+    (names.PODCAST, names.STREAM): _POD_STREAMS,
 }
 """(item_type, event_type) -> user_weak_signals column; other pairs count toward none."""
 
@@ -90,9 +92,9 @@ class UserState:
         bisect.insort(self.ordered(item_type), (ts, item_id))
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-friendly form for the changelogged table."""
+        """A JSON-friendly form for the changelogged table (copies: shares no list)."""
         return {
-            "s": self.signals,
+            "s": {k: list(v) for k, v in self.signals.items()},
             "i": {k: list(v) for k, v in self.items.items()},
             "l": self.last_event_ms,
             "o": self.offset,

@@ -5,10 +5,20 @@ changes become durable: stage 1 persists user states only after the records they
 are acknowledged by Kafka, so a crash can duplicate a stage-2 record (stage 2 is
 idempotent) but never lose one. Each write names its changelog partition explicitly,
 since batch processing has no single "current event" to take it from.
+
+Decoded states can outlive their batch (`keep` > 0): after a commit the batch's states
+equal what the table holds, so the next batch that touches the key takes the decoded
+state instead of decoding the table's value again (for a heavy user or a busy pair that
+decode grows with the state). The cache holds at most `keep` keys (least recently used
+go first) and is dropped whole by `forget()` (the stage calls it on every restore, i.e.
+after each rebalance, when another worker may have written the keys) and by a reset
+without a commit (an abandoned batch). States kept this way must not share mutable
+parts with what `to_json()` hands the table.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -40,21 +50,32 @@ class WorkingSet(Generic[S]):
     """Decoded states of one table for one batch; `commit()` writes the changed ones."""
 
     def __init__(
-        self, table: PartitionedTable, decode: Callable[[dict[str, Any] | None], S]
+        self,
+        table: PartitionedTable,
+        decode: Callable[[dict[str, Any] | None], S],
+        keep: int = 0,
     ) -> None:
-        self.table, self.decode = table, decode
+        self.table, self.decode, self.keep = table, decode, keep
         self.states: dict[str, S] = {}
         self.dirty: dict[str, int] = {}
+        self.cache: OrderedDict[str, S] = OrderedDict()
+        """Committed states of earlier batches, least recently used first."""
+        self.decodes = 0
 
     def get(self, key: str) -> S:
-        """The key's state as this batch left it (decoded once per batch)."""
+        """The key's state as this batch left it (decoded at most once per batch)."""
         st = self.states.get(key)
         if st is None:
-            st = self.states[key] = self.decode(self.table[key])
+            st = self.cache.pop(key, None)
+            if st is None:
+                st = self.decode(self.table[key])
+                self.decodes += 1
+            self.states[key] = st
         return st
 
     def put(self, key: str, state: S, partition: int) -> None:
         """Mark the key changed; it is written to the table on commit()."""
+        self.cache.pop(key, None)
         self.states[key] = state
         self.dirty[key] = partition
 
@@ -71,9 +92,25 @@ class WorkingSet(Generic[S]):
         return written
 
     def reset(self) -> None:
-        """Forget the batch (after commit, before the next one)."""
+        """End the batch (after commit): keep its decoded states up to `keep` keys.
+
+        A reset with uncommitted changes abandons the batch: its states may hold changes
+        the table does not, so they and the whole cache are dropped.
+        """
+        if self.dirty:
+            self.forget()
+        elif self.keep:
+            cache = self.cache
+            for key, st in self.states.items():
+                cache[key] = st  # popped by get(), so this appends: most recent last
+            while len(cache) > self.keep:
+                cache.popitem(last=False)
         self.states.clear()
         self.dirty.clear()
+
+    def forget(self) -> None:
+        """Drop every kept state (the table may have changed behind this worker)."""
+        self.cache.clear()
 
 
 def chunked(records: list[Any], size: int) -> Iterator[list[Any]]:

@@ -62,6 +62,8 @@ class StageRig:
     partitions: int
     window_ms: int
     cap: int
+    keep: int = 0
+    """Decoded states each working set keeps between batches (WorkingSet.keep)."""
     sink: RecordingSink = field(default_factory=RecordingSink)
     users: MemoryTable = field(default_factory=MemoryTable)
     pairs: MemoryTable = field(default_factory=MemoryTable)
@@ -85,6 +87,7 @@ class StageRig:
             self.partitions,
             self.window_ms,
             self.cap,
+            self.keep,
         )
         self.stage2 = PairStage(
             self.pairs,
@@ -93,6 +96,7 @@ class StageRig:
             PartitionClock(),
             self.partitions,
             self.window_ms,
+            self.keep,
         )
         self.stage1.restore(list(self.users.items()), every)
         self.stage2.restore_pairs(list(self.pairs.items()), every)

@@ -122,3 +122,42 @@ def test_holds_colisten_recognises_a_replayed_record() -> None:
     assert holds_colisten(st, "u1", T0)
     assert not holds_colisten(st, "u1", T0 + 1)  # a later co-listen is new
     assert not holds_colisten(st, "u2", T0)  # so is another user's
+
+
+def _naive_edge(st: PairState) -> tuple[int, int, int]:
+    times = [t for ts in st.users.values() for t in ts]
+    return len(st.users), min(times, default=0), max(times, default=0)
+
+
+def test_cached_span_matches_a_full_scan_through_folds_expiry_and_restarts() -> None:
+    import random
+
+    rng = random.Random(5)
+    st, now = PairState(), T0
+    for step in range(3000):
+        now += rng.randrange(0, 3 * DAY)
+        ts = now - rng.randrange(0, 120 * DAY)
+        user = f"u{rng.randrange(40)}"
+        fold_colisten(st, "a1", "a2", "aa", user, ts, now, window_ms=60 * DAY)
+        if rng.random() < 0.1:
+            expire_pair(st, now + rng.randrange(0, 90 * DAY), window_ms=60 * DAY)
+        if step % 97 == 0:  # a decoded state starts without the cache
+            st = PairState.from_json(st.to_json())
+        row = edge_row(st)
+        want = _naive_edge(st)
+        assert (
+            row["n_users"],
+            row["first_colisten_ms"],
+            row["last_colisten_ms"],
+        ) == want
+        assert st.oldest_ms() == (want[1] if st.users else None)
+
+
+def test_item_user_keeps_exactly_the_window_of_stream_ids() -> None:
+    pop, iu = ItemPopularity(), ItemUser()
+    for k in range(200):  # one stream a day for 200 days, as of each day
+        assert fold_stream(pop, iu, "podcast", f"e{k}", T0 + k * DAY, T0 + k * DAY)
+        assert min(iu.ids.values()) == max(0, k - 89) + T0 // DAY
+        assert len(iu.ids) == min(k + 1, 90)
+    assert not fold_stream(pop, iu, "podcast", "e199", T0 + 199 * DAY, T0 + 199 * DAY)
+    assert ItemUser.from_json(iu.to_json()) == iu

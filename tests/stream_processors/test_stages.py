@@ -43,8 +43,13 @@ def _assert_equals_reference(rig: StageRig, world: Path) -> None:
         assert not bad, f"{view}: {bad[:3]} e.g. {got[bad[0]]} != {want[bad[0]]}"
 
 
-def test_stages_equal_the_reference(tiny_world: Path) -> None:
-    rig = StageRig(4, WINDOW_MS, cap=50)
+KEEPS = pytest.mark.parametrize("keep", [0, 8], ids=["decode-each-batch", "kept-8"])
+"""Without kept states, and with a cache so small that it evicts all the time."""
+
+
+@KEEPS
+def test_stages_equal_the_reference(tiny_world: Path, keep: int) -> None:
+    rig = StageRig(4, WINDOW_MS, cap=50, keep=keep)
     messages = rig.produce(_payloads(tiny_world))
     for start in range(0, len(messages), BATCH):
         rig.fold_batch(messages[start : start + BATCH])
@@ -52,9 +57,10 @@ def test_stages_equal_the_reference(tiny_world: Path) -> None:
     _assert_equals_reference(rig, tiny_world)
 
 
-def test_short_window_and_cap_equal_the_reference(tiny_world: Path) -> None:
+@KEEPS
+def test_short_window_and_cap_equal_the_reference(tiny_world: Path, keep: int) -> None:
     """Expiry sweeps, new days and the pairing cap at work on every key."""
-    rig = StageRig(4, 20 * DAY_MS, cap=3)
+    rig = StageRig(4, 20 * DAY_MS, cap=3, keep=keep)
     messages = rig.produce(_payloads(tiny_world))
     for start in range(0, len(messages), BATCH):
         rig.fold_batch(messages[start : start + BATCH])
@@ -63,13 +69,14 @@ def test_short_window_and_cap_equal_the_reference(tiny_world: Path) -> None:
     _assert_equals_reference(rig, tiny_world)
 
 
-def test_crashes_before_commits_change_nothing(tiny_world: Path) -> None:
+@KEEPS
+def test_crashes_before_commits_change_nothing(tiny_world: Path, keep: int) -> None:
     """Every 5th batch dies after stage 2 got its records, before stage 1 committed.
 
     The restarted stages restore from the tables and the batch is read again: stage 1
     re-sends the records (stage 2 sees them twice) and nothing is counted twice or lost.
     """
-    rig = StageRig(4, 20 * DAY_MS, cap=3)
+    rig = StageRig(4, 20 * DAY_MS, cap=3, keep=keep)
     messages = rig.produce(_payloads(tiny_world))
     crashes = 0
     for number, start in enumerate(range(0, len(messages), BATCH)):
