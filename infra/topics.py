@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
@@ -102,6 +103,21 @@ def delete_topics(topics: list[str], bootstrap: str | None = None) -> None:
         admin.close()
 
 
+def _committed_offsets(admin: KafkaAdminClient, group: str) -> dict[Any, Any]:
+    """The group's committed offsets; none while its coordinator is not ready yet.
+
+    A fresh broker creates `__consumer_offsets` on the first coordinator lookup, and
+    answers that lookup (and a few more) with a retriable error until the topic is up:
+    until then nothing the group committed can be read, so nothing is reported.
+    """
+    try:
+        return admin.list_group_offsets(group).get(group, {})  # type: ignore[no-any-return]
+    except KafkaError as exc:
+        if not exc.retriable:
+            raise
+        return {}
+
+
 def group_progress(
     group: str, topics: list[str], bootstrap: str | None = None
 ) -> dict[str, tuple[int, int]]:
@@ -112,7 +128,7 @@ def group_progress(
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        committed = admin.list_group_offsets(group).get(group, {})
+        committed = _committed_offsets(admin, group)
         out: dict[str, tuple[int, int]] = {}
         for topic in topics:
             parts = consumer.partitions_for_topic(topic) or set()
