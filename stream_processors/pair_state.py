@@ -16,11 +16,9 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from colisten.feature_rules import POP_LONG_DAYS, POP_SHORT_DAYS, WINDOW_MS
 from colisten.timeunits import DAY_MS
-from stream_processors.user_state import WINDOW_MS
 
-POP_LONG_DAYS = 90
-POP_SHORT_DAYS = 14
 RECORDS_PER_OFFSET = 1_000_000
 """Positions of stage-2 records: offset * RECORDS_PER_OFFSET + index in the message."""
 

@@ -16,23 +16,11 @@ from typing import Any
 
 from colisten import names
 from colisten.events import InteractionEvent
+from colisten.feature_rules import COUNTERS, WINDOW_MS
 from colisten.pairs import canonical_pair
-from colisten.timeunits import DAY_MS
 
-WINDOW_MS = 90 * DAY_MS
 RECENT_IDS = 64
 """How many recent event_ids a user remembers, to drop a client's duplicate sends."""
-
-_FOLLOWS, _PREVIEWS, _INTENTS = names.WEAK_SIGNAL_COUNTS
-_BOOK_STREAMS, _POD_STREAMS = names.STREAM_COUNTS
-COUNTERS = {
-    (names.AUDIOBOOK, names.FOLLOW): _FOLLOWS,
-    (names.AUDIOBOOK, names.PREVIEW): _PREVIEWS,
-    (names.AUDIOBOOK, names.INTENT_TO_PAY): _INTENTS,
-    (names.AUDIOBOOK, names.STREAM): _BOOK_STREAMS,
-    (names.PODCAST, names.STREAM): _POD_STREAMS,
-}
-"""(item_type, event_type) -> user_weak_signals column; other pairs count toward none."""
 
 
 @dataclass

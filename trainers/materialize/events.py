@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from colisten import names
 from colisten.events import ID_MAX_LEN, MIN_TS_MS
-from stream_processors.user_state import COUNTERS
+from colisten.feature_rules import COUNTERS
 
 UUID_PATTERN = (
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"

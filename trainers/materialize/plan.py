@@ -21,11 +21,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from colisten import names
+from colisten.feature_rules import WINDOW_MS
 from colisten.settings import DEFAULT_PARTITIONS
 from colisten.timeunits import DAY_MS
 from feature_repo import colisten_edges, item_popularity, user_recent_items
 from feature_repo import user_weak_signals as uws_view
-from stream_processors.user_state import WINDOW_MS
 from trainers.materialize import edges, events, popularity, running, users
 from trainers.materialize.partitions import partitions_of
 

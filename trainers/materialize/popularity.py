@@ -19,8 +19,8 @@ stream.
 from __future__ import annotations
 
 from colisten import names
+from colisten.feature_rules import POP_LONG_DAYS, POP_SHORT_DAYS
 from colisten.timeunits import DAY_MS
-from stream_processors.pair_state import POP_LONG_DAYS, POP_SHORT_DAYS
 from trainers.materialize.clock import at_or_after_sql
 
 WINDOWS = ((POP_LONG_DAYS, "90d"), (POP_SHORT_DAYS, "14d"))

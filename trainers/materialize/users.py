@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from colisten import names
-from stream_processors.user_state import COUNTERS
+from colisten.feature_rules import COUNTERS
 from trainers.materialize.clock import at_or_after_sql
 
 USER_SPAN = 4_294_967_296

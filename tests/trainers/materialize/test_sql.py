@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import sqlglot
 
+from colisten.feature_rules import WINDOW_MS
 from stream_processors.clock import partition_of
-from stream_processors.user_state import WINDOW_MS
 from tests.trainers.conftest import TinyWorld
 from tests.trainers.materialize.frames import Views, build_world
 from trainers.materialize import popularity, running, users
