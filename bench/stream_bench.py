@@ -35,7 +35,12 @@ from colisten.world.format import read_events  # noqa: E402
 from colisten.world.generator import generate_world  # noqa: E402
 from colisten.world.replay import iter_event_payloads, make_producer  # noqa: E402
 from feature_repo.config import FeatureStoreConfig  # noqa: E402
-from infra.topics import TopicSpec, delete_topics, ensure_topics  # noqa: E402
+from infra.topics import (  # noqa: E402
+    TopicSpec,
+    committed_offsets,
+    delete_topics,
+    ensure_topics,
+)
 from stream_processors.verify import read_online  # noqa: E402
 from tests.stream_processors.harness import WorkerRig  # noqa: E402
 
@@ -83,7 +88,7 @@ def bare_consume(topic: str, total: int) -> float:
 
 def caught_up(rig: WorkerRig, admin: KafkaAdminClient, consumer: KafkaConsumer) -> bool:
     """True when the worker's group committed the end offsets of both input topics."""
-    committed = admin.list_group_offsets(rig.app_id).get(rig.app_id, {})
+    committed = committed_offsets(admin, rig.app_id)
     for topic in (rig.interactions, rig.pairs):
         tps = [TopicPartition(topic, p) for p in range(rig.partitions)]
         for tp, end in consumer.end_offsets(tps).items():
@@ -95,7 +100,7 @@ def caught_up(rig: WorkerRig, admin: KafkaAdminClient, consumer: KafkaConsumer) 
 
 def consumed(rig: WorkerRig, admin: KafkaAdminClient) -> int:
     """How many interactions the worker's group has committed so far."""
-    committed = admin.list_group_offsets(rig.app_id).get(rig.app_id, {})
+    committed = committed_offsets(admin, rig.app_id)
     return sum(
         meta.offset
         for tp, meta in committed.items()
@@ -242,9 +247,7 @@ def main() -> None:
                 f"{rss.last / 2**30:.2f} GiB (peak {rss.peak / 2**30:.2f})",
                 flush=True,
             )
-        if first_progress is None and admin.list_group_offsets(rig.app_id).get(
-            rig.app_id
-        ):
+        if first_progress is None and committed_offsets(admin, rig.app_id):
             first_progress = time.perf_counter()
         rig.assert_alive()
         time.sleep(0.5)

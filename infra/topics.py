@@ -103,7 +103,7 @@ def delete_topics(topics: list[str], bootstrap: str | None = None) -> None:
         admin.close()
 
 
-def _committed_offsets(admin: KafkaAdminClient, group: str) -> dict[Any, Any]:
+def committed_offsets(admin: KafkaAdminClient, group: str) -> dict[Any, Any]:
     """The group's committed offsets; none while its coordinator is not ready yet.
 
     A fresh broker creates `__consumer_offsets` on the first coordinator lookup, and
@@ -128,7 +128,7 @@ def group_progress(
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        committed = _committed_offsets(admin, group)
+        committed = committed_offsets(admin, group)
         out: dict[str, tuple[int, int]] = {}
         for topic in topics:
             parts = consumer.partitions_for_topic(topic) or set()

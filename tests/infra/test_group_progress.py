@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from kafka.errors import CoordinatorNotAvailableError, GroupAuthorizationFailedError
 
-from infra.topics import _committed_offsets
+from infra.topics import committed_offsets
 
 
 class _Admin:
@@ -22,11 +22,11 @@ class _Admin:
 
 def test_a_coordinator_not_ready_yet_reads_as_nothing_committed() -> None:
     admin = _Admin(CoordinatorNotAvailableError("FindCoordinatorResponse error"))
-    assert _committed_offsets(admin, "g") == {}  # type: ignore[arg-type]
-    assert _committed_offsets(_Admin({"tp": 5}), "g") == {"tp": 5}  # type: ignore[arg-type]
+    assert committed_offsets(admin, "g") == {}  # type: ignore[arg-type]
+    assert committed_offsets(_Admin({"tp": 5}), "g") == {"tp": 5}  # type: ignore[arg-type]
 
 
 def test_other_errors_still_raise() -> None:
     admin = _Admin(GroupAuthorizationFailedError("denied"))
     with pytest.raises(GroupAuthorizationFailedError):
-        _committed_offsets(admin, "g")  # type: ignore[arg-type]
+        committed_offsets(admin, "g")  # type: ignore[arg-type]

@@ -175,24 +175,21 @@ def measure(
             for s, run in runs.items()
         }
         ranked = rank_runs(tset, fixed | extra, by_seed)
-        shown = {r.name: None for r in plan.rows if r.target == target}
+        tables_here = plan.tables_of(target)
         groups = {
             t: (
-                [n for n in plan.table(t) if n in shown and n in ranked]
+                [n for n in plan.table(t) if n in ranked]
                 + (list(extra) if t in REFERENCE_TABLES else []),
                 mask,
             )
             for t, mask in _masks(tset).items()
-            if any(t in r.tables for r in plan.rows if r.target == target)
+            if t in tables_here
         }
         got, pairs = group_tables(tset, ranked, groups, cfg)
         tables |= got
         paired |= pairs
-        if any(LONG_TAIL in r.tables for r in plan.rows if r.target == target):
-            tail = [
-                *(n for n in plan.table(LONG_TAIL) if n in shown and n in ranked),
-                *extra,
-            ]
+        if LONG_TAIL in tables_here:
+            tail = [*(n for n in plan.table(LONG_TAIL) if n in ranked), *extra]
             tables[LONG_TAIL] = {
                 n: tier_metrics(tset, ranked[n].lists, cfg.seed, cfg.n_boot)
                 for n in tail

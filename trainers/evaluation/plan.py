@@ -70,6 +70,10 @@ class EvalPlan:
         """Names of the rows a table shows, in order."""
         return [r.name for r in self.rows if table in r.tables]
 
+    def tables_of(self, target: str) -> set[str]:
+        """The tables showing rows of a target type (each table shows one type)."""
+        return {t for r in self.rows if r.target == target for t in r.tables}
+
     def learned(self, target: str) -> list[Row]:
         """Rows of a target type that are trained once per seed."""
         return [r for r in self.rows if r.target == target and r.method in LEARNED]

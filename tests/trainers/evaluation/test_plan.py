@@ -26,6 +26,8 @@ def test_default_plan_tables_in_paper_order() -> None:
     assert plan.table(ABLATIONS) == ["2T-HGNN", "B", "A", "C", "D", "E", "F"]
     assert plan.table(PODCASTS) == ["Popularity", "2T", "2T-HGNN"]
     assert plan.hgnn_keys == ("A", "C", "D", "E", "F", FULL)
+    assert plan.tables_of("audiobook") == {WARM, COLD, ABLATIONS, LONG_TAIL}
+    assert plan.tables_of("podcast") == {PODCASTS}
 
 
 def test_row_keys_are_unique_and_podcast_rows_say_so() -> None:
