@@ -19,6 +19,8 @@ from trainers.evaluation.metrics import evaluate_lists
 from trainers.evaluation.paired import paired_table
 from trainers.evaluation.plan import (
     ABLATIONS,
+    ABLATIONS_KNN,
+    AGAINST,
     COLD,
     LEARNED,
     LONG_TAIL,
@@ -128,7 +130,14 @@ def group_tables(
             n: row_metrics(runs[n], pos, len(es.candidates), cfg.seed, cfg.n_boot)
             for n in rows
         }
-        paired[key] = paired_table(runs, rows, pos, n_boot=cfg.n_boot, seed=cfg.seed)
+        paired[key] = paired_table(
+            runs,
+            rows,
+            pos,
+            against=AGAINST.get(key, "2T-HGNN"),
+            n_boot=cfg.n_boot,
+            seed=cfg.seed,
+        )
     return tables, paired
 
 
@@ -138,6 +147,7 @@ def _masks(es: EvalSet) -> dict[str, np.ndarray]:
         WARM: es.warm,
         COLD: ~es.warm,
         ABLATIONS: es.warm,
+        ABLATIONS_KNN: es.warm,
         PODCASTS: np.ones(len(es.users), dtype=bool),
     }
 

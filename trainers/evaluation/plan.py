@@ -20,10 +20,11 @@ Method = Literal["popularity", "llm_knn", "hgnn_knn", "with_users", "two_tower"]
 """How a row ranks: a fixed rule, a kNN over text or HGNN vectors, the tripartite HGNN's
 user·item scores, or an exported two-tower."""
 
-WARM, COLD, ABLATIONS, LONG_TAIL, PODCASTS = (
+WARM, COLD, ABLATIONS, ABLATIONS_KNN, LONG_TAIL, PODCASTS = (
     "warm",
     "cold",
     "ablations",
+    "ablations_knn",
     "long_tail",
     "podcasts",
 )
@@ -34,6 +35,14 @@ FULL = "full"
 EXAMPLE_WEIGHTS = "2T-HGNN (example weights)"
 """2T-HGNN with inverse-frequency weights on the examples instead of the negatives."""
 LEARNED: tuple[Method, ...] = ("hgnn_knn", "with_users", "two_tower")
+AGAINST = {ABLATIONS_KNN: "HGNN"}
+"""The row each table's paired tests compare against, where it is not 2T-HGNN: Table 1
+through kNN pairs every ablation's HGNN with the full HGNN."""
+
+
+def knn_name(ablation: str) -> str:
+    """The name of an ablation's HGNN kNN row (Table 1 without the towers)."""
+    return f"HGNN {ablation}"
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,12 @@ def make_plan(cfg: EvalConfig) -> EvalPlan:
     rows = [
         Row("Popularity", "popularity", shown),
         Row("LLM-KNN", "llm_knn", (WARM, LONG_TAIL)),
-        Row("HGNN", "hgnn_knn", (WARM, LONG_TAIL), hgnn=FULL),
+        Row(
+            "HGNN",
+            "hgnn_knn",
+            (WARM, LONG_TAIL, *((ABLATIONS_KNN,) if cfg.ablations else ())),
+            hgnn=FULL,
+        ),
     ]
     if cfg.with_users:
         rows.append(Row("HGNN-w-users", "with_users", shown))
@@ -112,6 +126,11 @@ def make_plan(cfg: EvalConfig) -> EvalPlan:
         )
     )
     rows += [Row(k, "two_tower", (ABLATIONS,), hgnn=k) for k in cfg.ablations]
+    # each ablation's item vectors ranked directly: what the graph change does to the
+    # HGNN itself, without the two-tower (trained on far fewer labels) in between
+    rows += [
+        Row(knn_name(k), "hgnn_knn", (ABLATIONS_KNN,), hgnn=k) for k in cfg.ablations
+    ]
     if cfg.podcasts:
         pod = {"target_type": names.PODCAST, "temperature": cfg.tt_podcast_temperature}
         on = names.PODCAST

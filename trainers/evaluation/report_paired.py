@@ -73,9 +73,12 @@ def forest_plot(
     paired: dict[str, dict[str, dict[str, Any]]],
     titles: dict[str, str],
     out: Path,
-    against: str = "2T-HGNN",
+    against: Mapping[str, str] | None = None,
 ) -> str | None:
-    """paired.png: per table and metric, each row's difference with its 95% CI."""
+    """paired.png: per table and metric, each row's difference with its 95% CI.
+
+    `against`: per table, the row the differences are taken from (default 2T-HGNN).
+    """
     keys = [k for k, rows in paired.items() if rows]
     if not keys:
         return None
@@ -111,7 +114,9 @@ def forest_plot(
             ax.set_ylim(-0.7, len(rows) - 0.3)
             ax.invert_yaxis()
             ax.set_title(
-                f"{titles.get(key, key)}: Δ{label} ({against} − row)", fontsize=9
+                f"{titles.get(key, key)}: Δ{label} "
+                f"({(against or {}).get(key, '2T-HGNN')} − row)",
+                fontsize=9,
             )
     fig.tight_layout()
     fig.savefig(out / "paired.png", dpi=110)

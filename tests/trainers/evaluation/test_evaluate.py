@@ -42,8 +42,12 @@ def test_quick_evaluation_writes_every_table(tiny: TinyWorld, tmp_path: Path) ->
         assert d["ci"][0] <= d["diff"] <= d["ci"][1] and 0 < d["p"] <= 1
     assert res["seeds"] == [0] and tables["warm"]["2T-HGNN"]["hr10_sd"] is None
     assert set(tables["ablations"]) == {"2T-HGNN", "B", "E"}
+    assert set(tables["ablations_knn"]) == {"HGNN", "HGNN E"}
+    assert set(paired["ablations_knn"]) == {"HGNN E"}  # paired with the full HGNN
+    e, full = tables["ablations_knn"]["HGNN E"], tables["ablations_knn"]["HGNN"]
+    assert e != full  # its own HGNN's vectors, not the full model's
     assert set(tables["podcasts"]) == {"Popularity", "2T", "2T-HGNN"}
-    for table in ("warm", "cold", "ablations", "podcasts"):
+    for table in ("warm", "cold", "ablations", "ablations_knn", "podcasts"):
         for m in tables[table].values():
             assert (
                 0 <= m["hr10"] <= 1 and 0 <= m["mrr"] <= 1 and 0 <= m["coverage"] <= 1
@@ -65,6 +69,7 @@ def test_quick_evaluation_writes_every_table(tiny: TinyWorld, tmp_path: Path) ->
     assert json.loads((tmp_path / "metrics.json").read_text())["tables"]["cold"]
     md = (tmp_path / "report.md").read_text()
     assert "paper" in md and "(reference)" in md and "Paired bootstrap" in md
+    assert "HGNN minus each row" in md and "E) a-a only graph" in md
 
 
 @pytest.mark.slow

@@ -5,12 +5,15 @@ from __future__ import annotations
 from trainers.evaluation.config import EvalConfig
 from trainers.evaluation.plan import (
     ABLATIONS,
+    ABLATIONS_KNN,
+    AGAINST,
     COLD,
     EXAMPLE_WEIGHTS,
     FULL,
     LONG_TAIL,
     PODCASTS,
     WARM,
+    knn_name,
     make_plan,
 )
 
@@ -24,9 +27,12 @@ def test_default_plan_tables_in_paper_order() -> None:
         "Popularity", "HGNN-w-users", "2T", "2T-HGNN", EXAMPLE_WEIGHTS
     ]  # fmt: skip
     assert plan.table(ABLATIONS) == ["2T-HGNN", "B", "A", "C", "D", "E", "F"]
+    assert plan.table(ABLATIONS_KNN) == ["HGNN", *(knn_name(k) for k in "ACDEF")]
     assert plan.table(PODCASTS) == ["Popularity", "2T", "2T-HGNN"]
     assert plan.hgnn_keys == ("A", "C", "D", "E", "F", FULL)
-    assert plan.tables_of("audiobook") == {WARM, COLD, ABLATIONS, LONG_TAIL}
+    assert plan.tables_of("audiobook") == {
+        WARM, COLD, ABLATIONS, ABLATIONS_KNN, LONG_TAIL
+    }  # fmt: skip
     assert plan.tables_of("podcast") == {PODCASTS}
 
 
@@ -54,4 +60,16 @@ def test_rows_can_be_left_out() -> None:
     plan = make_plan(cfg)
     assert plan.table(WARM) == ["Popularity", "LLM-KNN", "HGNN", "2T", "2T-HGNN"]
     assert plan.table(PODCASTS) == [] and plan.hgnn_keys == (FULL,)
+    assert plan.table(ABLATIONS_KNN) == []
     assert [r.key for r in plan.learned("audiobook")] == ["HGNN", "2T", "2T-HGNN", "B"]
+
+
+def test_ablation_knn_rows_read_their_own_hgnn_and_pair_with_the_full_one() -> None:
+    plan = make_plan(EvalConfig(ablations=("D", "E")))
+    knn = {r.name: r for r in plan.rows if ABLATIONS_KNN in r.tables}
+    assert {n: (r.method, r.hgnn) for n, r in knn.items()} == {
+        "HGNN": ("hgnn_knn", FULL),
+        "HGNN D": ("hgnn_knn", "D"),
+        "HGNN E": ("hgnn_knn", "E"),
+    }
+    assert AGAINST[ABLATIONS_KNN] in knn  # the paired tests' reference is in the table
