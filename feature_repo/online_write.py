@@ -21,7 +21,8 @@ Reads are unchanged: `get_online_features` sees exactly what a push would have w
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
@@ -32,7 +33,7 @@ import pyarrow as pa
 from feast import FeatureStore, FeatureView
 from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.infra.online_stores.helpers import compute_table_id, extract_text_and_num
-from feast.infra.online_stores.sqlite import SqliteOnlineStore
+from feast.infra.online_stores.sqlite import SqliteOnlineStore, adapt_datetime_epoch
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import (
     Value as ValueProto,
@@ -131,7 +132,12 @@ class OnlineWriter:
         keys = online_columns.entity_keys(
             layout.join_key, table[layout.join_key].to_pylist()
         )
-        stamps = table[names.EVENT_TIMESTAMP].cast(pa.timestamp("us")).to_pylist()
+        # event_ts as Feast's own adapter stores it (whole seconds), once per key rather
+        # than once per feature row inside executemany
+        stamps = [
+            adapt_datetime_epoch(t)
+            for t in table[names.EVENT_TIMESTAMP].cast(pa.timestamp("us")).to_pylist()
+        ]
         params: list[tuple[Any, ...]] = []
         for col in layout.columns:
             values = online_columns.value_bytes(table[col.name], col.kind)
@@ -153,6 +159,36 @@ class OnlineWriter:
         with conn:
             conn.executemany(sql, params)
         return table.num_rows
+
+    @contextmanager
+    def bulk_load(self, view: str) -> Iterator[None]:
+        """Around a bulk load of one view: its secondary indexes dropped, rebuilt after.
+
+        Feast's SQLite table keeps three B-trees (the rows, the primary key and an index
+        on entity_key); a bulk load that maintains only two and then builds the third
+        from the finished table in one sorted pass is faster. Rebuilt from the very SQL
+        that created them (so the schema stays Feast's), also when the load fails. A
+        no-op for other online stores.
+        """
+        if self._sqlite_path is None:
+            yield
+            return
+        conn = self._connection()
+        table = compute_table_id(self.store.project, self._views[view])
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = ? AND sql IS NOT NULL",
+            (table,),
+        ).fetchall()
+        with conn:
+            for name, _ in indexes:
+                conn.execute(f'DROP INDEX "{name}"')
+        try:
+            yield
+        finally:
+            with conn:
+                for _, sql in indexes:
+                    conn.execute(sql)
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:

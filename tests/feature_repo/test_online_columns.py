@@ -124,3 +124,42 @@ def test_write_table_writes_the_rows_write_writes(view: str, tmp_path: Any) -> N
         by_table = conn.execute(query).fetchall()
     assert len(by_rows) == 40 * len(writer.layouts[view].columns)
     assert by_table == by_rows
+
+
+def _schema(path: Any, table: str) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? ORDER BY name",
+            (table,),
+        ).fetchall()
+
+
+def test_a_bulk_load_writes_the_same_rows_and_keeps_feasts_schema(
+    tmp_path: Any,
+) -> None:
+    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
+    store = open_store(cfg)
+    apply_definitions(store, cfg)
+    view = PUSH_FED_LAYOUTS[2].view
+    name = f"colisten_{view}"
+    before = _schema(cfg.sqlite_path, name)
+    assert any(kind == "index" and sql for kind, _, sql in before)  # Feast's _ek index
+    table = _rows(view, 40)
+    writer = OnlineWriter(store, PUSH_FED_LAYOUTS)
+    query = f"SELECT * FROM {name} ORDER BY entity_key, feature_name"
+    writer.write_table(view, table)
+    with sqlite3.connect(cfg.sqlite_path) as conn:
+        plain = conn.execute(query).fetchall()
+        conn.execute(f"DELETE FROM {name}")
+    with writer.bulk_load(view):
+        assert all(kind != "index" or not sql for kind, _, sql in _schema(
+            cfg.sqlite_path, name
+        ))  # fmt: skip
+        writer.write_table(view, table.slice(0, 25))
+        writer.write_table(view, table.slice(25))
+    with sqlite3.connect(cfg.sqlite_path) as conn:
+        assert conn.execute(query).fetchall() == plain
+    assert _schema(cfg.sqlite_path, name) == before
+    with pytest.raises(RuntimeError), writer.bulk_load(view):  # rebuilt on failure too
+        raise RuntimeError("load failed")
+    assert _schema(cfg.sqlite_path, name) == before

@@ -86,8 +86,9 @@ def write_online(
     ) as bar:
         key = writer.layouts[view].join_key
         ordered = f"SELECT * FROM {table} ORDER BY strlen({key}), {key}"
-        for batch in _batches(con, ordered, ONLINE_CHUNK):
-            writer.write_table(view, stamped(batch, schema))
-            done += batch.num_rows
-            bar.update(batch.num_rows)
+        with writer.bulk_load(view):
+            for batch in _batches(con, ordered, ONLINE_CHUNK):
+                writer.write_table(view, stamped(batch, schema))
+                done += batch.num_rows
+                bar.update(batch.num_rows)
     return done
