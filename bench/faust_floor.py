@@ -5,7 +5,7 @@
 Produces the world's first N events to a fresh 4-partition topic, then alternates, in one
 run: (1) a bare kafka-python loop that deserialises the JSON (the issue's reference),
 (2) a Faust app with the stream worker's settings whose one agent takes batches with
-`take_events` exactly as stage 1 does and only decodes the JSON ("floor"), and (3) the
+`take_batches` exactly as stage 1 does and only decodes the JSON ("floor"), and (3) the
 same plus one write per event to a memory-store Faust table (its changelog send is what
 every stateful worker pays). Each Faust run is a fresh process and consumer group; its
 rate counts from the first to the last event, so start-up and group join are excluded.
@@ -36,6 +36,7 @@ def serve(topic: str, total: int, out: Path, table: bool, partitions: int) -> No
     from mode.supervisors import CrashingSupervisor
 
     from stream_processors.app import faust_settings
+    from stream_processors.batching import safe_highwater, take_batches
     from stream_processors.config import StreamConfig
     from stream_processors.producer_buffer import use_draining_buffer
     from stream_processors.working_set import put_with_partition
@@ -52,8 +53,8 @@ def serve(topic: str, total: int, out: Path, table: bool, partitions: int) -> No
 
     @app.agent(source, supervisor_strategy=CrashingSupervisor)
     async def floor(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(  # type: ignore[attr-defined]
-            cfg.batch_max_events, cfg.batch_within_s
+        async for batch in take_batches(  # the worker's batching (batching.py)
+            stream, cfg.batch_window, safe_highwater(app.consumer)
         ):
             if not seen["n"]:
                 seen["first"] = time.perf_counter()

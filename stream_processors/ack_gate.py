@@ -5,7 +5,8 @@ faust-streaming acks events that no agent processed in two places:
 - `Stream._py_aiter` skips an event taken from the queue while flow control is suspended
   or whose message was fetched in an older consumer generation (a rebalance began after it
   was fetched), and acks it on the way out ("skipped_value ... event.ack()").
-- `Stream.take_events` acks every buffered event in a `finally`, also when the agent that
+- `Stream.take_events` (and the worker's `batching.take_batches`, which keeps its acks)
+  acks every buffered event in a `finally`, also when the agent that
   was folding the batch is cancelled at shutdown before the batch became durable.
 
 Either ack lets the next commit move the group's offset past an event whose effect is in

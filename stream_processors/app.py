@@ -28,6 +28,7 @@ from feature_repo.online_write import OnlineWriter
 from feature_repo.store import apply_definitions, open_store
 from stream_processors import rocks_store, stage2_records
 from stream_processors.ack_gate import AckGate
+from stream_processors.batching import safe_highwater, take_batches
 from stream_processors.clock import PartitionClock
 from stream_processors.config import StreamConfig, apply_gc_threshold
 from stream_processors.diagnostics import install_dump_on_signal
@@ -223,11 +224,15 @@ def create_app(
                     gen,
                 )
 
+    highwater = safe_highwater(app.consumer)
+
+    def batches(stream: faust.StreamT) -> Any:
+        """Short batches when caught up, long ones while behind (batching.py)."""
+        return take_batches(stream, cfg.batch_window, highwater)
+
     @app.agent(interactions, supervisor_strategy=CrashingSupervisor)
     async def stage1_users(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(  # type: ignore[attr-defined]
-            cfg.batch_max_events, cfg.batch_within_s
-        ):
+        async for batch in batches(stream):
             batch = owned(batch)
             log_resumes(batch)
             out: dict[int, list[Stage2Record]] = {}
@@ -257,9 +262,7 @@ def create_app(
 
     @app.agent(pairs_topic, supervisor_strategy=CrashingSupervisor)
     async def stage2_pairs(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(  # type: ignore[attr-defined]
-            cfg.batch_max_events, cfg.batch_within_s
-        ):
+        async for batch in batches(stream):
             batch = owned(batch)
             log_resumes(batch)
             for event in batch:

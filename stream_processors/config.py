@@ -20,6 +20,16 @@ STORES = ("memory://", "rocksdb://")
 
 
 @dataclass(frozen=True)
+class BatchWindow:
+    """How long a stage's batch collects: `within_s` caught up, `backlog_within_s` behind
+    (stream_processors.batching)."""
+
+    max_events: int
+    within_s: float
+    backlog_within_s: float
+
+
+@dataclass(frozen=True)
 class StreamConfig:
     """How the stream worker runs; env var COLISTEN_STREAM_<FIELD> overrides each field."""
 
@@ -47,10 +57,14 @@ class StreamConfig:
     """...or as soon as this many distinct keys are pending."""
     offline_flush_interval_s: float = 5.0
     """Offline rows are batched longer, to keep parquet parts few."""
-    batch_max_events: int = 2000
+    batch_max_events: int = 5000
     """Each stage folds up to this many messages at a time..."""
     batch_within_s: float = 0.02
     """...or what arrived within this long; state becomes durable once per batch."""
+    backlog_within_s: float = 0.25
+    """While the buffered events are behind their partitions' ends (catching up), a batch
+    keeps collecting up to this long instead (batching.py): a batch's fixed costs, the
+    changelog writes above all, are then shared by far more events."""
     records_per_message: int = 4000
     """Stage-2 records per colisten.pairs message (keeps messages well under 1 MB)."""
     state_cache: int = 20_000
@@ -89,10 +103,19 @@ class StreamConfig:
             raise ConfigError("gc_threshold must be >= 0")
         if self.state_cache < 0:
             raise ConfigError("state_cache must be >= 0")
-        if self.batch_within_s <= 0:
-            raise ConfigError("batch_within_s must be > 0")
+        if self.batch_within_s <= 0 or self.backlog_within_s < self.batch_within_s:
+            raise ConfigError(
+                "batch_within_s must be > 0 and backlog_within_s >= batch_within_s"
+            )
         if self.loglevel not in ("crit", "error", "warn", "info", "debug"):
             raise ConfigError("loglevel must be one of crit, error, warn, info, debug")
+
+    @property
+    def batch_window(self) -> BatchWindow:
+        """How long each stage's batches collect (batching.take_batches)."""
+        return BatchWindow(
+            self.batch_max_events, self.batch_within_s, self.backlog_within_s
+        )
 
     @property
     def tables_on_disk(self) -> bool:
