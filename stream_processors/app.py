@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 import faust
@@ -226,13 +227,14 @@ def create_app(
 
     highwater = safe_highwater(app.consumer)
 
-    def batches(stream: faust.StreamT) -> Any:
+    def batches(stream: faust.StreamT, backlog_records: int) -> Any:
         """Short batches when caught up, long ones while behind (batching.py)."""
-        return take_batches(stream, cfg.batch_window, highwater)
+        window = replace(cfg.batch_window, backlog_records=backlog_records)
+        return take_batches(stream, window, highwater)
 
     @app.agent(interactions, supervisor_strategy=CrashingSupervisor)
     async def stage1_users(stream: faust.StreamT) -> None:
-        async for batch in batches(stream):
+        async for batch in batches(stream, cfg.backlog_records):
             batch = owned(batch)
             log_resumes(batch)
             out: dict[int, list[Stage2Record]] = {}
@@ -262,7 +264,9 @@ def create_app(
 
     @app.agent(pairs_topic, supervisor_strategy=CrashingSupervisor)
     async def stage2_pairs(stream: faust.StreamT) -> None:
-        async for batch in batches(stream):
+        # one colisten.pairs message carries a whole stage-1 batch's records for its
+        # partition: a single waiting message is a backlog
+        async for batch in batches(stream, 0):
             batch = owned(batch)
             log_resumes(batch)
             for event in batch:

@@ -12,8 +12,9 @@ acknowledgements, the durable commit. With the worker's 20 ms window a catch-up 
 `take_batches` is `take_events` (same buffering, same acks: every event is acked only after
 the agent's loop body for its batch returns, so `AckGate` sees the same order) with one
 change: when the window closes while the buffered events are behind their partitions'
-high watermarks (more records already wait in Kafka), it keeps collecting, up to
-`backlog_within` seconds or `max_` events. Caught up, it yields after `within` as before.
+high watermarks (more than `backlog_records` records of some partition already wait in
+Kafka), it keeps collecting, up to `backlog_within_s` or `max_events`. Caught up, it
+yields after `within_s` as before.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ async def _take_batches(
                 and not buffer_full.is_set()
                 and not stream.should_stop
                 and loop.time() - started < backlog_within
-                and behind(newest, highwater)
+                and behind(newest, highwater, window.backlog_records)
             ):
                 left = backlog_within - (loop.time() - started)
                 await stream.wait_for_stopped(buffer_full, timeout=min(within, left))

@@ -27,6 +27,9 @@ class BatchWindow:
     max_events: int
     within_s: float
     backlog_within_s: float
+    backlog_records: int
+    """Behind means: some partition holds more than this many records past the
+    buffered ones."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,13 @@ class StreamConfig:
     """While the buffered events are behind their partitions' ends (catching up), a batch
     keeps collecting up to this long instead (batching.py): a batch's fixed costs, the
     changelog writes above all, are then shared by far more events."""
+    backlog_records: int = 500
+    """Stage 1 is behind when some `interactions` partition holds more than this many
+    records past the buffered ones (stage 2: any waiting `colisten.pairs` message, each
+    carrying a stage-1 batch).
+    Under steady live load a few records always wait between two fetches; counting that
+    as behind stretched every batch to backlog_within_s and doubled a follow's way to the
+    online store (bench/RESULTS.md, session 12)."""
     records_per_message: int = 4000
     """Stage-2 records per colisten.pairs message (keeps messages well under 1 MB)."""
     state_cache: int = 20_000
@@ -101,6 +111,8 @@ class StreamConfig:
             )
         if self.gc_threshold < 0:
             raise ConfigError("gc_threshold must be >= 0")
+        if self.backlog_records < 0:
+            raise ConfigError("backlog_records must be >= 0")
         if self.state_cache < 0:
             raise ConfigError("state_cache must be >= 0")
         if self.batch_within_s <= 0 or self.backlog_within_s < self.batch_within_s:
@@ -114,7 +126,10 @@ class StreamConfig:
     def batch_window(self) -> BatchWindow:
         """How long each stage's batches collect (batching.take_batches)."""
         return BatchWindow(
-            self.batch_max_events, self.batch_within_s, self.backlog_within_s
+            self.batch_max_events,
+            self.batch_within_s,
+            self.backlog_within_s,
+            self.backlog_records,
         )
 
     @property
