@@ -6,7 +6,7 @@ window keeps a follow's way to the online store short, and catching up (a replay
 a burst), where each batch should be large, because a batch's fixed costs are the worker's
 largest: one changelog record per changed key per batch, stage-2 messages and their
 acknowledgements, the durable commit. With the worker's 20 ms window a catch-up batch held
-~100 events, and the worker spent most of its time on those per-batch costs
+~100 events, and those per-batch costs took a large share of the worker's time
 (bench/RESULTS.md, session 12).
 
 `take_batches` is `take_events` (same buffering, same acks: every event is acked only after
