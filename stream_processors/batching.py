@@ -76,7 +76,6 @@ async def _take_batches(
     (or `max_events`) while the buffered events are behind (see the module docstring)."""
     max_, within = window.max_events, window.within_s
     backlog_within = window.backlog_within_s
-    buffer: list[Any] = []
     events: list[Any] = []
     newest: dict[Any, int] = {}
     buffer_full = asyncio.Event()
@@ -87,7 +86,8 @@ async def _take_batches(
     loop = asyncio.get_running_loop()
 
     async def add_to_buffer(value: Any) -> Any:
-        # as in Stream.take_events, plus each partition's newest buffered offset
+        # as in Stream.take_events (which also keeps the values in a list beside the
+        # events; only the events are yielded here), plus each partition's newest offset
         nonlocal buffer_consuming
         try:
             if buffer_consuming is not None:
@@ -95,13 +95,12 @@ async def _take_batches(
                     await buffer_consuming
                 finally:
                     buffer_consuming = None
-            buffer.append(value)
             event = stream.current_event
             if event is None:
                 raise RuntimeError("Take buffer found current_event is None")
             events.append(event)
             newest[event.message.tp] = event.message.offset
-            if len(buffer) >= max_:
+            if len(events) >= max_:
                 buffer_full.set()
                 buffer_consumed.clear()
                 await stream.wait(buffer_consumed)
@@ -120,7 +119,7 @@ async def _take_batches(
             started = loop.time()
             await stream.wait_for_stopped(buffer_full, timeout=within)
             while (
-                buffer
+                events
                 and not buffer_full.is_set()
                 and not stream.should_stop
                 and loop.time() - started < backlog_within
@@ -128,12 +127,11 @@ async def _take_batches(
             ):
                 left = backlog_within - (loop.time() - started)
                 await stream.wait_for_stopped(buffer_full, timeout=min(within, left))
-            if buffer:
+            if events:
                 buffer_consuming = loop.create_future()
                 try:
                     yield list(events)
                 finally:
-                    buffer.clear()
                     for event in events:
                         await stream.ack(event)
                     events.clear()

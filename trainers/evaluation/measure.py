@@ -20,7 +20,6 @@ from trainers.evaluation.paired import paired_table
 from trainers.evaluation.plan import (
     ABLATIONS,
     ABLATIONS_KNN,
-    AGAINST,
     COLD,
     LEARNED,
     LONG_TAIL,
@@ -29,6 +28,7 @@ from trainers.evaluation.plan import (
     WARM,
     EvalPlan,
     make_plan,
+    paired_against,
 )
 from trainers.evaluation.seeded import RowRuns, row_metrics
 from trainers.evaluation.split import EvalSet
@@ -134,7 +134,7 @@ def group_tables(
             runs,
             rows,
             pos,
-            against=AGAINST.get(key, "2T-HGNN"),
+            against=paired_against(key),
             n_boot=cfg.n_boot,
             seed=cfg.seed,
         )

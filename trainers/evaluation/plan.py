@@ -40,6 +40,11 @@ AGAINST = {ABLATIONS_KNN: "HGNN"}
 through kNN pairs every ablation's HGNN with the full HGNN."""
 
 
+def paired_against(table: str) -> str:
+    """The row a table's paired tests take every other row's difference from."""
+    return AGAINST.get(table, "2T-HGNN")
+
+
 def knn_name(ablation: str) -> str:
     """The name of an ablation's HGNN kNN row (Table 1 without the towers)."""
     return f"HGNN {ablation}"

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-from trainers.evaluation.plan import AGAINST
+from trainers.evaluation.plan import knn_name, paired_against
 from trainers.evaluation.report_paired import forest_plot, paired_md
 
 PAPER: dict[str, dict[str, tuple[float, float, float]]] = {
@@ -67,7 +67,7 @@ LABELS = {
 }
 KNN_LABELS = {
     "HGNN": "full HGNN",
-    **{f"HGNN {k}": v for k, v in LABELS.items() if len(k) == 1},
+    **{knn_name(k): v for k, v in LABELS.items() if k != "2T-HGNN"},
 }
 ROW_LABELS = {"ablations": LABELS, "ablations_knn": KNN_LABELS}
 """Per table, how its rows are labelled (others show the row names)."""
@@ -257,7 +257,7 @@ def _plots(results: dict[str, Any], out: Path) -> list[str]:
         fig.savefig(out / "long_tail.png", dpi=110)
         plt.close(fig)
         files.append("long_tail.png")
-    forest = forest_plot(results.get("paired", {}), SHORT, out, AGAINST)
+    forest = forest_plot(results.get("paired", {}), SHORT, out, paired_against)
     return files + ([forest] if forest else [])
 
 
@@ -305,7 +305,7 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
                     SHORT[key],
                     paired[key],
                     ROW_LABELS.get(key, {}),
-                    AGAINST.get(key, "2T-HGNN"),
+                    paired_against(key),
                 ),
                 "",
             ]

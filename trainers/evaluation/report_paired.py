@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +73,11 @@ def forest_plot(
     paired: dict[str, dict[str, dict[str, Any]]],
     titles: dict[str, str],
     out: Path,
-    against: Mapping[str, str] | None = None,
+    against: Callable[[str], str],
 ) -> str | None:
     """paired.png: per table and metric, each row's difference with its 95% CI.
 
-    `against`: per table, the row the differences are taken from (default 2T-HGNN).
+    `against(table)`: the row that table's differences are taken from.
     """
     keys = [k for k, rows in paired.items() if rows]
     if not keys:
@@ -114,8 +114,7 @@ def forest_plot(
             ax.set_ylim(-0.7, len(rows) - 0.3)
             ax.invert_yaxis()
             ax.set_title(
-                f"{titles.get(key, key)}: Δ{label} "
-                f"({(against or {}).get(key, '2T-HGNN')} − row)",
+                f"{titles.get(key, key)}: Δ{label} ({against(key)} − row)",
                 fontsize=9,
             )
     fig.tight_layout()
