@@ -37,8 +37,16 @@ def evaluate_cmd(
             "trained once per seed; the report gives mean and spread. Default 0."
         ),
     ] = None,
+    reuse: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma list of earlier --out dirs of this world: seeds they trained "
+            "with the same settings are reused, not retrained (add seeds to a run)."
+        ),
+    ] = None,
 ) -> None:
     """The paper's offline evaluation on a world: every table, plots, metrics.json."""
+    from trainers.evaluation.resume import ReuseError
     from trainers.evaluation.run import EvalConfig, run_evaluation
 
     world_dir(world)
@@ -59,7 +67,11 @@ def evaluate_cmd(
         cfg = EvalConfig.quick(**over) if quick else EvalConfig(**over)  # type: ignore[arg-type]
     except ValueError as e:
         raise fail(str(e)) from e
-    res = run_evaluation(world, out, cfg)
+    sources = [Path(p).resolve() for p in (reuse or "").split(",") if p.strip()]
+    try:
+        res = run_evaluation(world, out, cfg, reuse=sources)
+    except ReuseError as e:
+        raise fail(str(e)) from e
     table = Table("method", "HR@10", "MRR", "Coverage", title="warm users")
     for name, m in res["tables"]["warm"].items():
         table.add_row(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +20,7 @@ from colisten.world import format as fmt
 from trainers.evaluation import learned
 from trainers.evaluation.config import EvalConfig
 from trainers.evaluation.measure import measure
+from trainers.evaluation.resume import reused_runs, save_with_users
 from trainers.evaluation.split import EvalSet, make_eval_set
 
 __all__ = ["EvalConfig", "run_evaluation"]
@@ -62,12 +63,15 @@ def run_evaluation(
     cfg: EvalConfig,
     content_fn: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     progress: bool = True,
+    reuse: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """Run everything for a world into out/ (store, models, report); return metrics.
 
     Linear: features as of the split, item content, the HGNNs of every seed, the
     hold-out sets and their users' features, the two-towers, HGNN-w-users, then every
-    table of the plan (trainers.evaluation.plan) and the report.
+    table of the plan (trainers.evaluation.plan) and the report. Seeds that an earlier
+    run in `reuse` trained with the same settings are taken from it, not retrained
+    (trainers.evaluation.resume).
     """
     from feature_repo.config import FeatureStoreConfig
     from trainers.content import default_cache_dir, embed_items, write_item_content
@@ -93,24 +97,32 @@ def run_evaluation(
     train_events = events[events[names.TS] < cutoff]
     ctx = learned.TrainContext(store_cfg, cutoff, catalogue, train_events, progress)
     dirs = {s: learned.seed_dir(out / "models", s, cfg.seeds) for s in cfg.seeds}
+    old = reused_runs(list(reuse), cfg, world, cutoff, store_cfg.data_dir)
+    new = [s for s in cfg.seeds if s not in old]
     with steps("hgnn"):
-        hv = {s: learned.train_hgnns(ctx, cfg, s, dirs[s]) for s in cfg.seeds}
+        hv = {s: old[s]["hgnn"] for s in old}
+        hv |= {s: learned.train_hgnns(ctx, cfg, s, dirs[s]) for s in new}
 
     sets = _eval_sets(events, catalogue, cutoff, cfg)
     with steps("user_features"):
         rows = _user_rows(store_cfg, sets, cutoff)
     with steps("two_tower"):
         cache: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        tts = {
+        tts = {s: old[s]["two_towers"] for s in old}
+        tts |= {
             s: learned.train_two_towers(
                 ctx, learned.two_tower_variants(cfg, s, hv[s]), dirs[s], cache
             )
-            for s in cfg.seeds
+            for s in new
         }
     wu: dict[int, Any] = {}
     if cfg.with_users:
         with steps("hgnn_with_users"):
-            wu = {s: learned.train_tripartite(ctx, cfg, s) for s in cfg.seeds}
+            wu = {s: old[s]["with_users"] for s in old}
+            for s in cfg.seeds:
+                if wu.get(s) is None:
+                    wu[s] = learned.train_tripartite(ctx, cfg, s)
+                    save_with_users(dirs[s], s, wu[s])
     runs = {s: learned.SeedRun(s, hv[s], tts[s], wu.get(s)) for s in cfg.seeds}
 
     with steps("metrics"):
@@ -128,6 +140,7 @@ def run_evaluation(
         "config": _jsonable(asdict(cfg)),
         "features": features_info,
         "timing_s": timing,
+        "reused": {str(s): r["source"] for s, r in old.items()},
         **_model_records(runs[cfg.seeds[0]]),
     }
     if len(cfg.seeds) > 1:

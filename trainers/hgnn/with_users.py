@@ -37,7 +37,8 @@ class WithUsersResult:
 
     users: pd.DataFrame
     items: pd.DataFrame
-    train: TrainResult
+    train: TrainResult | None
+    """None when the embeddings were read back from a saved run."""
 
 
 def build_user_graph(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.trainers.conftest import TinyWorld, fake_content
+from trainers.evaluation.resume import ReuseError
 from trainers.evaluation.run import EvalConfig, run_evaluation
 
 
@@ -100,3 +102,45 @@ def test_several_seeds_train_apart_and_report_spread(
         assert warm[name]["hr10_sd"] is not None
     assert "seeds" not in warm["Popularity"]
     assert "sd over seeds" in (tmp_path / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_reuse_takes_an_earlier_runs_seeds_and_trains_the_rest(
+    tiny: TinyWorld, tmp_path: Path
+) -> None:
+    cfg = EvalConfig.quick(
+        hgnn_overrides={"hidden_dim": 16, "out_dim": 16, "num_negatives": 2},
+        tt_hidden=(16, 16, 8),
+        tt_epochs=1,
+        hgnn_epochs=1,
+        podcasts=False,
+    )
+    first = run_evaluation(
+        tiny.path, tmp_path / "a", cfg, content_fn=fake_content, progress=False
+    )
+    assert (tmp_path / "a" / "models" / "with_users" / "seed-0.parquet").exists()
+    both = replace(cfg, seeds=(0, 1))
+    res = run_evaluation(
+        tiny.path,
+        tmp_path / "b",
+        both,
+        content_fn=fake_content,
+        progress=False,
+        reuse=[tmp_path / "a"],
+    )
+    assert res["reused"] == {"0": str(tmp_path / "a")}
+    runs = res["seed_runs"]
+    assert runs["0"]["models"] == first["models"]  # taken, not retrained
+    assert Path(runs["1"]["models"]["2T-HGNN"]).is_relative_to(tmp_path / "b")
+    warm = res["tables"]["warm"]
+    for name in ("HGNN", "HGNN-w-users", "2T-HGNN"):  # seed 0's figures are the same
+        assert warm[name]["hr10_by_seed"][0] == first["tables"]["warm"][name]["hr10"]
+    with pytest.raises(ReuseError, match="tt_epochs"):
+        run_evaluation(
+            tiny.path,
+            tmp_path / "c",
+            replace(both, tt_epochs=2),
+            content_fn=fake_content,
+            progress=False,
+            reuse=[tmp_path / "a"],
+        )
