@@ -74,19 +74,23 @@ def test_quick_evaluation_writes_every_table(tiny: TinyWorld, tmp_path: Path) ->
     assert "HGNN minus each row" in md and "E) a-a only graph" in md
 
 
-@pytest.mark.slow
-def test_several_seeds_train_apart_and_report_spread(
-    tiny: TinyWorld, tmp_path: Path
-) -> None:
-    cfg = EvalConfig.quick(
+def _one_epoch(**kw: object) -> EvalConfig:
+    """Smallest models, one epoch each, audiobooks only."""
+    return EvalConfig.quick(
         hgnn_overrides={"hidden_dim": 16, "out_dim": 16, "num_negatives": 2},
         tt_hidden=(16, 16, 8),
         tt_epochs=1,
         hgnn_epochs=1,
         podcasts=False,
-        with_users=False,
-        seeds=(0, 1),
+        **kw,
     )
+
+
+@pytest.mark.slow
+def test_several_seeds_train_apart_and_report_spread(
+    tiny: TinyWorld, tmp_path: Path
+) -> None:
+    cfg = _one_epoch(with_users=False, seeds=(0, 1))
     res = run_evaluation(
         tiny.path, tmp_path, cfg, content_fn=fake_content, progress=False
     )
@@ -108,13 +112,7 @@ def test_several_seeds_train_apart_and_report_spread(
 def test_reuse_takes_an_earlier_runs_seeds_and_trains_the_rest(
     tiny: TinyWorld, tmp_path: Path
 ) -> None:
-    cfg = EvalConfig.quick(
-        hgnn_overrides={"hidden_dim": 16, "out_dim": 16, "num_negatives": 2},
-        tt_hidden=(16, 16, 8),
-        tt_epochs=1,
-        hgnn_epochs=1,
-        podcasts=False,
-    )
+    cfg = _one_epoch()
     first = run_evaluation(
         tiny.path, tmp_path / "a", cfg, content_fn=fake_content, progress=False
     )
