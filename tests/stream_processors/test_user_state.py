@@ -143,6 +143,31 @@ def test_state_round_trips_through_json() -> None:
     assert again.to_json() == st.to_json()
 
 
+def test_recent_ids_pack_small_and_still_drop_duplicates() -> None:
+    st = UserState()
+    ids = [str(uuid.uuid4()) for _ in range(80)]
+    for i, eid in enumerate(ids):
+        fold(st, ev("preview", ts=T0 + i, item=f"a{i}", event_id=eid), offset=i)
+    packed = st.to_json()["r"]
+    assert isinstance(packed, str) and len(packed) == 684  # 64 x 8 bytes, base64
+    again = UserState.from_json(st.to_json())
+    assert again.recent_ids == st.recent_ids
+    # the 64 newest ids are remembered: a resend (no source offset) changes nothing
+    assert fold(again, ev("preview", ts=T0 + 99, event_id=ids[-1])) == (False, [])
+    assert fold(again, ev("preview", ts=T0 + 99, event_id=ids[16])) == (False, [])
+    assert fold(again, ev("preview", ts=T0 + 99, event_id=ids[15]))[0]  # forgotten
+
+
+def test_state_written_with_plain_recent_ids_still_reads() -> None:
+    eid = str(uuid.uuid4())
+    st = UserState()
+    fold(st, ev("follow", event_id=eid), offset=1)
+    old = st.to_json() | {"r": [eid]}  # how records were changelogged before
+    again = UserState.from_json(old)
+    assert again.recent_ids == st.recent_ids
+    assert fold(again, ev("follow", event_id=eid)) == (False, [])
+
+
 def test_is_replay_knows_applied_offsets_only() -> None:
     st = UserState()
     assert not is_replay(st, 0)  # a new user has applied nothing
