@@ -18,6 +18,7 @@ from typing import Any
 
 from colisten.feature_rules import POP_LONG_DAYS, POP_SHORT_DAYS, WINDOW_MS
 from colisten.timeunits import DAY_MS
+from stream_processors.event_digest import id_digest, pack, unpack
 
 RECORDS_PER_OFFSET = 1_000_000
 """Positions of stage-2 records: offset * RECORDS_PER_OFFSET + index in the message."""
@@ -205,22 +206,29 @@ class ItemUser:
     """One (item, user): the day of the user's newest stream and the stream ids in window."""
 
     last_day: int = -1
-    ids: dict[str, int] = field(default_factory=dict)
-    """event_id -> day of each of the user's streams of the item still in the window."""
+    ids: dict[int, int] = field(default_factory=dict)
+    """id_digest(event_id) -> day of each of the user's streams of the item still in the
+    window (stream_processors.event_digest)."""
     _oldest_day: int | None = field(default=None, repr=False, compare=False)
     """min(ids.values()) once computed (derived, never stored): a stream only scans the
     ids when the oldest may have left the window."""
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-friendly form (the same [[day, event_id], ...] list as ever)."""
-        return {"d": self.last_day, "i": [[d, i] for i, d in self.ids.items()]}
+        """A JSON-friendly form: per day (a string key), that day's digests packed."""
+        by_day: dict[int, list[int]] = {}
+        for i, d in self.ids.items():
+            by_day.setdefault(d, []).append(i)
+        return {"d": self.last_day, "j": {str(d): pack(v) for d, v in by_day.items()}}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any] | None) -> ItemUser:
-        """Rebuild from to_json() output."""
+        """Rebuild from to_json() output, or from an older record's [[day, id], ...]."""
         if not raw:
             return cls()
-        return cls(int(raw["d"]), {str(i): int(d) for d, i in raw["i"]})
+        if "i" in raw:
+            return cls(int(raw["d"]), {id_digest(str(i)): int(d) for d, i in raw["i"]})
+        ids = {i: int(d) for d, packed in raw["j"].items() for i in unpack(packed)}
+        return cls(int(raw["d"]), ids)
 
     def forget_before(self, first_day: int) -> None:
         """Drop the stream ids of days before first_day."""
@@ -234,9 +242,10 @@ class ItemUser:
         self.ids = {i: d for i, d in self.ids.items() if d >= first_day}
         self._oldest_day = min(self.ids.values(), default=None)
 
-    def add(self, event_id: str, day: int) -> None:
-        """Hold one more stream id (call forget_before first: the oldest day is known)."""
-        self.ids[event_id] = day
+    def add(self, digest: int, day: int) -> None:
+        """Hold one more stream's id_digest (call forget_before first: the oldest day is
+        known)."""
+        self.ids[digest] = day
         if self._oldest_day is None or day < self._oldest_day:
             self._oldest_day = day
 
@@ -263,9 +272,10 @@ def fold_stream(
     day = ts // DAY_MS
     if not replayed and ts > pop.last_ms:
         pop.last_ms, changed = ts, True
-    if day <= today - POP_LONG_DAYS or event_id in iu.ids:
+    digest = id_digest(event_id)
+    if day <= today - POP_LONG_DAYS or digest in iu.ids:
         return changed
-    iu.add(event_id, day)
+    iu.add(digest, day)
     if not replayed:
         pop.item_type = item_type
         pop.offset = max(pop.offset, offset)

@@ -9,9 +9,7 @@ each of the user's `cap` most recently touched audiobooks and `cap` most recent 
 
 from __future__ import annotations
 
-import base64
 import bisect
-import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,34 +18,17 @@ from colisten import names
 from colisten.events import InteractionEvent
 from colisten.feature_rules import COUNTERS, WINDOW_MS
 from colisten.pairs import canonical_pair
+from stream_processors.event_digest import id_digest, pack, unpack
 
 RECENT_IDS = 64
 """How many recent event_ids a user remembers, to drop a client's duplicate sends."""
-
-
-def id_digest(event_id: str) -> int:
-    """A 64-bit digest of an event id: what a user's recent ids keep.
-
-    64 UUIDs as JSON strings were 2.5 KB of a user's ~3.2 KB changelog record; 64 digests
-    pack into 684 base64 characters. Two distinct ids among one user's last 64 share a
-    digest with probability ~64 / 2**64 per event (an event dropped as a duplicate once in
-    ~10**17 events).
-    """
-    return int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=8).digest())
-
-
-def _pack_ids(ids: deque[int]) -> str:
-    return base64.b64encode(b"".join(d.to_bytes(8) for d in ids)).decode()
 
 
 def _unpack_ids(raw: str | list[str]) -> deque[int]:
     """Recent ids from to_json's "r": packed digests, or (older records) the ids."""
     if isinstance(raw, list):
         return deque((id_digest(e) for e in raw), maxlen=RECENT_IDS)
-    b = base64.b64decode(raw)
-    return deque(
-        (int.from_bytes(b[i : i + 8]) for i in range(0, len(b), 8)), maxlen=RECENT_IDS
-    )
+    return deque(unpack(raw), maxlen=RECENT_IDS)
 
 
 @dataclass
@@ -63,7 +44,7 @@ class UserState:
     """Source offset of the newest applied event (all of a user's events share a partition)."""
     partition: int = -1
     recent_ids: deque[int] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
-    """id_digest of the newest RECENT_IDS applied event ids."""
+    """id_digest of the newest RECENT_IDS applied event ids (stream_processors.event_digest)."""
     stamp_us: int = 0
     """Timestamp (µs) of the newest row written for this user; see next_stamp."""
     _order: dict[str, list[tuple[int, str]]] | None = field(
@@ -115,7 +96,7 @@ class UserState:
             "l": self.last_event_ms,
             "o": self.offset,
             "p": self.partition,
-            "r": _pack_ids(self.recent_ids),
+            "r": pack(self.recent_ids),
             "q": self.stamp_us,
         }
 

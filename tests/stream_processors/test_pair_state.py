@@ -161,3 +161,16 @@ def test_item_user_keeps_exactly_the_window_of_stream_ids() -> None:
         assert len(iu.ids) == min(k + 1, 90)
     assert not fold_stream(pop, iu, "podcast", "e199", T0 + 199 * DAY, T0 + 199 * DAY)
     assert ItemUser.from_json(iu.to_json()) == iu
+
+
+def test_item_user_written_with_plain_ids_still_reads() -> None:
+    pop, iu = ItemPopularity(), ItemUser()
+    for k in range(3):
+        fold_stream(pop, iu, "podcast", f"e{k}", T0 + k * DAY, T0 + 2 * DAY)
+    day = T0 // DAY
+    old = {"d": day + 2, "i": [[day + k, f"e{k}"] for k in range(3)]}  # before digests
+    assert ItemUser.from_json(old) == iu
+    packed = iu.to_json()["j"]
+    assert set(packed) == {str(day + k) for k in range(3)}  # one packed string a day
+    again = ItemUser.from_json(old)
+    assert not fold_stream(pop, again, "podcast", "e1", T0 + DAY, T0 + 2 * DAY)
