@@ -122,7 +122,7 @@ def run_evaluation(
             for s in cfg.seeds:
                 if wu.get(s) is None:
                     wu[s] = learned.train_tripartite(ctx, cfg, s)
-                    save_with_users(dirs[s], s, wu[s])
+                    save_with_users(out / "models", s, wu[s])
     runs = {s: learned.SeedRun(s, hv[s], tts[s], wu.get(s)) for s in cfg.seeds}
 
     with steps("metrics"):

@@ -127,6 +127,8 @@ def test_reuse_takes_an_earlier_runs_seeds_and_trains_the_rest(
         reuse=[tmp_path / "a"],
     )
     assert res["reused"] == {"0": str(tmp_path / "a")}
+    # saved where a later --reuse of this several-seed run looks
+    assert (tmp_path / "b" / "models" / "with_users" / "seed-1.parquet").exists()
     runs = res["seed_runs"]
     assert runs["0"]["models"] == first["models"]  # taken, not retrained
     assert Path(runs["1"]["models"]["2T-HGNN"]).is_relative_to(tmp_path / "b")
