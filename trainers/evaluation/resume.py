@@ -40,13 +40,6 @@ class ReuseError(ValueError):
     """An earlier run cannot stand in for this one (other world, settings or models)."""
 
 
-def _hgnn_file(data_dir: Path, version: str) -> Path:
-    from feature_repo.batch_views import ITEM_HGNN_EMBEDDING
-    from feature_repo.sources import offline_path
-
-    return offline_path(ITEM_HGNN_EMBEDDING, data_dir) / f"hgnn-{version}.parquet"
-
-
 def _seed_records(metrics: dict[str, Any]) -> dict[int, dict[str, Any]]:
     """Per trained seed: {"models": ..., "training": ...} as metrics.json records them."""
     if "seed_runs" in metrics:
@@ -118,10 +111,12 @@ def reused_runs(
 
 
 def _copy_hgnn(src_data: Path, data_dir: Path, version: str) -> None:
-    dst = _hgnn_file(data_dir, version)
+    from trainers.two_tower.data import hgnn_vectors_path
+
+    dst = hgnn_vectors_path(data_dir, version)
     if dst.exists():
         return
-    src = _hgnn_file(src_data, version)
+    src = hgnn_vectors_path(src_data, version)
     if not src.exists():
         raise ReuseError(f"HGNN {version}: its vectors are not in {src_data}")
     dst.parent.mkdir(parents=True, exist_ok=True)

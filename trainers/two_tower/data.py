@@ -66,14 +66,18 @@ def historical_user_rows(
     return frame.to_dict("records")
 
 
-def hgnn_vectors(data_dir: Path, version: str) -> pd.DataFrame:
-    """item_id, item_type, hgnn_embedding of one HGNN version (its offline part)."""
+def hgnn_vectors_path(data_dir: Path, version: str) -> Path:
+    """The offline parquet file that holds one HGNN version's item vectors."""
     from feature_repo.batch_views import ITEM_HGNN_EMBEDDING
     from feature_repo.sources import offline_path
 
-    path = offline_path(ITEM_HGNN_EMBEDDING, data_dir) / f"hgnn-{version}.parquet"
+    return offline_path(ITEM_HGNN_EMBEDDING, data_dir) / f"hgnn-{version}.parquet"
+
+
+def hgnn_vectors(data_dir: Path, version: str) -> pd.DataFrame:
+    """item_id, item_type, hgnn_embedding of one HGNN version (its offline part)."""
     cols = [names.ITEM_ID, names.ITEM_TYPE, "hgnn_embedding"]
-    return pd.read_parquet(path, columns=cols)
+    return pd.read_parquet(hgnn_vectors_path(data_dir, version), columns=cols)
 
 
 @dataclass
