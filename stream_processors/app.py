@@ -30,6 +30,7 @@ from feature_repo.store import apply_definitions, open_store
 from stream_processors import rocks_store, stage2_records
 from stream_processors.ack_gate import AckGate
 from stream_processors.batching import safe_highwater, take_batches
+from stream_processors.changelog_batch import ChangelogBatch, faust_aiokafka_producer
 from stream_processors.clock import PartitionClock
 from stream_processors.config import StreamConfig, apply_gc_threshold
 from stream_processors.diagnostics import install_dump_on_signal
@@ -38,6 +39,7 @@ from stream_processors.fetch_guard import FetchGuard
 from stream_processors.flow_resume import keep_queues_on_repeated_resume
 from stream_processors.pair_stage import PairStage
 from stream_processors.producer_buffer import use_draining_buffer
+from stream_processors.rocks_store import writing_to
 from stream_processors.sink import FeatureSink
 from stream_processors.stage2_records import Stage2Record
 from stream_processors.user_stage import UserStage
@@ -50,9 +52,12 @@ RESTORE_CHUNK = 20_000
 
 
 class RestoringTable(faust.Table):  # type: ignore[misc]
-    """A Table that calls `on_restored(table, partitions)` once recovery completes."""
+    """A Table that calls `on_restored(table, partitions)` once recovery completes, and
+    whose `put` queues its changelog record in its stage's `ChangelogBatch`."""
 
     on_restored: Any = None
+    changelog: ChangelogBatch | None = None
+    """Where `put` queues changelog records; None: Faust's own send per write."""
 
     async def on_recovery_completed(
         self, active_tps: set[TP], standby_tps: set[TP]
@@ -63,8 +68,17 @@ class RestoringTable(faust.Table):  # type: ignore[misc]
             self.on_restored(self, {tp.partition for tp in active_tps})
 
     def put(self, key: str, value: Any, partition: int) -> None:
-        """Set key with its changelog record on `partition` (batches have no one event)."""
-        put_with_partition(self, key, value, partition)
+        """Set key with its changelog record on `partition` (batches have no one event).
+
+        With a `changelog` batch the record waits there until the stage sends the batch.
+        """
+        if self.changelog is None:
+            put_with_partition(self, key, value, partition)
+            return
+        self._sensor_on_set(self, key, value)
+        with writing_to(partition):  # an on-disk store files the key under `partition`
+            self.data[key] = value
+        self.changelog.add(self, partition, key, value)
 
 
 def dlq_record(raw: bytes | None, reasons: list[dict[str, Any]], source: str) -> bytes:
@@ -158,6 +172,14 @@ def create_app(
         )
 
     users, pairs, items = table("users"), table("pairs"), table("items")
+    # each stage sends its own tables' changelog records once per batch, as record
+    # batches (changelog_batch.py); one batch per stage, so neither agent can send, and
+    # take as durable, records the other has not finished
+    changelog1, changelog2 = (
+        ChangelogBatch(faust_aiokafka_producer(app)) for _ in range(2)
+    )
+    users.changelog = changelog1
+    pairs.changelog = items.changelog = changelog2
     sink = make_sink(store_cfg, cfg.writer_process)
     app.colisten_sink = sink  # type: ignore[attr-defined]
     clock1, clock2 = (
@@ -259,6 +281,7 @@ def create_app(
             # lose one
             await asyncio.gather(*sent)
             stage1.commit()
+            await changelog1.send()
             gate.allow(batch)  # durable: the commit may now pass these offsets
             await flush_if_full()
 
@@ -275,6 +298,7 @@ def create_app(
                     # not ours (e.g. an older format): dead-letter
                     await dead_letter(event, [stage2_records.BAD_INTERNAL_RECORD])
             stage2.commit()
+            await changelog2.send()
             gate.allow(batch)
             await flush_if_full()
 

@@ -15,8 +15,12 @@ def evaluate_cmd(
     world: Annotated[Path, typer.Option(help="World directory.")],
     out: Annotated[Path, typer.Option(help="Output dir.")] = Path("reports/eval"),
     holdout_days: Annotated[
-        float, typer.Option(help="Hold-out days after the split.")
-    ] = 14.0,
+        str,
+        typer.Option(
+            help="Hold-out days after the split, or 'all': to the world's last event "
+            "(an import's whole hold-out)."
+        ),
+    ] = "14",
     quick: Annotated[
         bool, typer.Option("--quick", help="Few epochs, no ablations.")
     ] = False,
@@ -46,12 +50,18 @@ def evaluate_cmd(
     ] = None,
 ) -> None:
     """The paper's offline evaluation on a world: every table, plots, metrics.json."""
+    from colisten.world.format import WorldManifest
+    from trainers.evaluation.config import parse_holdout_days
     from trainers.evaluation.resume import ReuseError
     from trainers.evaluation.run import EvalConfig, run_evaluation
 
     world_dir(world)
     world, out = world.resolve(), out.resolve()  # Feast resolves relative to its repo
-    over: dict[str, object] = {"holdout_days": holdout_days}
+    try:
+        days = parse_holdout_days(holdout_days, WorldManifest.read(world))
+    except ValueError as e:
+        raise fail(str(e)) from e
+    over: dict[str, object] = {"holdout_days": days}
     if hgnn_epochs is not None:
         over["hgnn_epochs"] = hgnn_epochs
     if tt_epochs is not None:

@@ -56,6 +56,23 @@ def _follows(store_cfg: FeatureStoreConfig) -> int:
     return sum(v or 0 for v in got["follow_audiobook_90d"])
 
 
+def _changelog(bootstrap: str, topic: str) -> dict[str, object]:
+    """The newest value of every key of a table's changelog topic (keys as text)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    end = consumer.end_offsets(tps)
+    newest: dict[str, object] = {}
+    while any(consumer.position(tp) < end[tp] for tp in tps):
+        for records in consumer.poll(timeout_ms=1000).values():
+            for r in records:
+                key = r.key.decode()
+                newest[key.strip('"')] = json.loads(r.value)
+    consumer.close()
+    return newest
+
+
 def _dlq_count(bootstrap: str, topic: str) -> int:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     tp = TopicPartition(topic, 0)
@@ -108,6 +125,11 @@ def test_worker_writes_table_to_feast_and_resumes(
     committed = admin.list_group_offsets(app_id)[app_id]
     admin.close()
     assert sum(o.offset for tp, o in committed.items() if tp.topic == topic) == 305
+    # the users' states went out as record batches (changelog_batch.py) in Faust's
+    # format: every user has a JSON state; the restart below restores from them
+    states = _changelog(kafka_bootstrap, f"{app_id}-users-changelog")
+    assert set(states) == {f"u{i}" for i in range(7)}
+    assert all(isinstance(v, dict) and v for v in states.values())
 
     _produce(kafka_bootstrap, topic, _events(200, 10_000))
     worker = ManagedProcess.python_module(

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from colisten.timeunits import DAY_MS
+
+if TYPE_CHECKING:
+    from colisten.world.format import WorldManifest
 
 ABLATION_ROWS = {
     "A": ("no balanced sampler", "no_balanced"),
@@ -60,3 +65,22 @@ class EvalConfig:
             "n_boot": 100,
         }
         return cls(**(base | kw))
+
+
+def parse_holdout_days(value: str, manifest: WorldManifest) -> float:
+    """Hold-out days from a number or 'all' (the split to just past the world's last event).
+
+    'all' is how an import is evaluated over its whole hold-out (MovieLens keeps the last
+    15% of its events, spread over years); a synthetic world's is its `holdout_days`.
+    """
+    if value.strip().lower() == "all":
+        return (manifest.end_ms + 1 - manifest.split_ms) / DAY_MS
+    try:
+        days = float(value)
+    except ValueError:
+        raise ValueError(
+            f"--holdout-days wants a number of days or 'all', got {value!r}"
+        ) from None
+    if not days > 0:
+        raise ValueError(f"--holdout-days must be positive, got {value!r}")
+    return days
