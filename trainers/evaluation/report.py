@@ -378,8 +378,9 @@ def _method_notes(results: dict[str, Any]) -> list[str]:
         "Paired tests: for each table, 2T-HGNN (in Table 1 through HGNN kNN: the full "
         "HGNN) minus every other row on the same users, "
         f"{n_boot} bootstrap resamples of users (the same resample for both rows), "
-        "95% percentile CI and a two-sided p-value (twice the share of resampled "
-        f"differences on the far side of 0, floored at 1/{n_boot})"
+        "95% percentile CI; two-sided p-value from a paired sign-flip test (the share "
+        "of sign assignments of the per-user differences whose |sum| reaches the "
+        f"observed one: exact up to 16 differing users, else {n_boot} draws)"
         + (
             "; with several seeds each user's value is first averaged over seeds"
             if len(seeds) > 1
