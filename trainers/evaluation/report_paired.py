@@ -35,7 +35,7 @@ def paired_md(
     for label in METRIC_LABELS.values():
         cols += [f"Δ{label}", "95% CI", "p"]
     lines = [
-        f"#### Paired bootstrap, {title}: {against} minus each row",
+        f"#### Paired tests, {title}: {against} minus each row",
         "",
         "| row | users | " + " | ".join(cols) + " |",
         "|---|---|" + "---|" * len(cols),

@@ -70,7 +70,7 @@ def test_quick_evaluation_writes_every_table(tiny: TinyWorld, tmp_path: Path) ->
         assert (tmp_path / name).exists(), name
     assert json.loads((tmp_path / "metrics.json").read_text())["tables"]["cold"]
     md = (tmp_path / "report.md").read_text()
-    assert "paper" in md and "(reference)" in md and "Paired bootstrap" in md
+    assert "paper" in md and "(reference)" in md and "Paired tests" in md
     assert "HGNN minus each row" in md and "E) a-a only graph" in md
 
 

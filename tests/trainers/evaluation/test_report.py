@@ -63,7 +63,7 @@ def test_report_has_reference_rows_seed_spread_and_paired_tests(tmp_path: Path) 
     md = (tmp_path / "report.md").read_text()
     assert "*Genre × popularity (reference)*" in md
     assert "sd over seeds" in md and "±" in md
-    assert "Paired bootstrap, warm users (Table 2): 2T-HGNN minus each row" in md
+    assert "Paired tests, warm users (Table 2): 2T-HGNN minus each row" in md
     assert "Significant at 5%" in md and "averaged over seeds" in md
     assert "tier 1: HR@10 [CI] / MRR [CI]" in md
     for png in ("warm.png", "long_tail.png", "paired.png"):
