@@ -47,7 +47,7 @@ def serve(topic: str, total: int, out: Path, mode: str, partitions: int) -> None
     )
     from stream_processors.config import StreamConfig
     from stream_processors.producer_buffer import use_draining_buffer
-    from stream_processors.working_set import put_with_partition
+    from stream_processors.working_set import put_with_partition, set_in_store
 
     app_id = f"colisten-floor-{uuid.uuid4().hex[:8]}"
     cfg = StreamConfig.from_env(app_id=app_id, data_dir=out.parent / "faust")
@@ -74,7 +74,9 @@ def serve(topic: str, total: int, out: Path, mode: str, partitions: int) -> None
                         counts, value["user_id"], seen["n"], event.message.partition
                     )
                 elif mode == "batched":  # the worker's way: records sent per batch
-                    counts.data[value["user_id"]] = seen["n"]
+                    set_in_store(
+                        counts, value["user_id"], seen["n"], event.message.partition
+                    )
                     changelog.add(
                         counts, event.message.partition, value["user_id"], seen["n"]
                     )

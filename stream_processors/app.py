@@ -39,11 +39,14 @@ from stream_processors.fetch_guard import FetchGuard
 from stream_processors.flow_resume import keep_queues_on_repeated_resume
 from stream_processors.pair_stage import PairStage
 from stream_processors.producer_buffer import use_draining_buffer
-from stream_processors.rocks_store import writing_to
 from stream_processors.sink import FeatureSink
 from stream_processors.stage2_records import Stage2Record
 from stream_processors.user_stage import UserStage
-from stream_processors.working_set import chunked, put_with_partition
+from stream_processors.working_set import (
+    chunked,
+    put_with_partition,
+    set_in_store,
+)
 from stream_processors.writer_process import WriterProcess
 
 log = logging.getLogger(__name__)
@@ -75,9 +78,7 @@ class RestoringTable(faust.Table):  # type: ignore[misc]
         if self.changelog is None:
             put_with_partition(self, key, value, partition)
             return
-        self._sensor_on_set(self, key, value)
-        with writing_to(partition):  # an on-disk store files the key under `partition`
-            self.data[key] = value
+        set_in_store(self, key, value, partition)
         self.changelog.add(self, partition, key, value)
 
 

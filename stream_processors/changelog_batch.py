@@ -64,10 +64,6 @@ class ChangelogBatch:
         """Records queued and not yet sent."""
         return sum(len(r) for r in self._records.values())
 
-    def clear(self) -> None:
-        """Drop the queued records (the batch was abandoned)."""
-        self._records.clear()
-
     async def send(self) -> None:
         """Send every queued record and wait until the broker holds them all."""
         if not self._records:
@@ -77,34 +73,34 @@ class ChangelogBatch:
         waits: list[tuple[Any, TP, int, Awaitable[Any]]] = []
         for (table, partition), pairs in records.items():
             tp = TP(table.changelog_topic.get_topic_name(), partition)
-            builder, count = producer.create_batch(), 0
-            for key_bytes, value_bytes in pairs:
-                if (
-                    builder.append(key=key_bytes, value=value_bytes, timestamp=None)
-                    is not None
-                ):
-                    count += 1
-                    continue
-                if not count:  # not even an empty batch takes it
-                    raise _too_large(tp, value_bytes)
-                waits.append((table, tp, count, await self._submit(builder, tp)))
-                builder, count = producer.create_batch(), 1
-                if (
-                    builder.append(key=key_bytes, value=value_bytes, timestamp=None)
-                    is None
-                ):
-                    raise _too_large(tp, value_bytes)
-            if count:
-                waits.append((table, tp, count, await self._submit(builder, tp)))
+            for builder, count in _filled_builders(producer, tp, pairs):
+                sent = await producer.send_batch(builder, tp.topic, partition=partition)
+                waits.append((table, tp, count, sent))
         results = await asyncio.gather(*(w[3] for w in waits))
         for (table, tp, count, _), meta in zip(waits, results, strict=True):
             self.sent_records += count
             self.sent_batches += 1
             table.data.set_persisted_offset(tp, meta.offset + count - 1)
 
-    async def _submit(self, builder: Any, tp: TP) -> Awaitable[Any]:
-        producer = self._producer()
-        return await producer.send_batch(builder, tp.topic, partition=tp.partition)  # type: ignore[no-any-return]
+
+def _filled_builders(
+    producer: Any, tp: TP, pairs: list[tuple[bytes, bytes]]
+) -> list[tuple[Any, int]]:
+    """The records in order as full aiokafka BatchBuilders, each with its record count."""
+    built: list[tuple[Any, int]] = []
+    builder, count = producer.create_batch(), 0
+    for key_bytes, value_bytes in pairs:
+        if builder.append(key=key_bytes, value=value_bytes, timestamp=None) is None:
+            if not count:  # not even an empty batch takes it
+                raise _too_large(tp, value_bytes)
+            built.append((builder, count))
+            builder, count = producer.create_batch(), 0
+            if builder.append(key=key_bytes, value=value_bytes, timestamp=None) is None:
+                raise _too_large(tp, value_bytes)
+        count += 1
+    if count:
+        built.append((builder, count))
+    return built
 
 
 def _too_large(tp: TP, value: bytes) -> RecordTooLarge:

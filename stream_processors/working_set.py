@@ -124,6 +124,14 @@ def put_with_partition(
 ) -> None:
     """Set a Faust table key with its changelog record sent to an explicit partition."""
     table.send_changelog(partition, key, value)  # type: ignore[attr-defined]
+    set_in_store(table, key, value, partition)
+
+
+def set_in_store(
+    table: MutableMapping[Any, Any], key: str, value: Any, partition: int
+) -> None:
+    """Set a Faust table key in its local store only, filed under `partition` (its
+    changelog record is the caller's: Faust's send, or a `ChangelogBatch`)."""
     table._sensor_on_set(table, key, value)  # type: ignore[attr-defined]
     with writing_to(partition):  # an on-disk store files the key under `partition`
         table.data[key] = value  # type: ignore[attr-defined]

@@ -128,12 +128,3 @@ def test_a_record_larger_than_a_batch_is_a_clear_error() -> None:
     batch.add(users, 0, "u1", "x" * 200)
     with pytest.raises(RecordTooLarge, match="users-changelog/0"):
         asyncio.run(batch.send())
-
-
-def test_clear_drops_an_abandoned_batch() -> None:
-    users, producer = FakeTable("users"), FakeProducer()
-    batch = ChangelogBatch(lambda: producer)
-    batch.add(users, 0, "u1", 1)
-    batch.clear()
-    asyncio.run(batch.send())
-    assert producer.sent == [] and batch.pending() == 0

@@ -14,6 +14,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from feature_repo.config import FeatureStoreConfig
 from feature_repo.store import apply_definitions, open_store
 from infra.processes import ManagedProcess, wait_for
+from tests.kafka_topics import consume_all
 
 pytestmark = pytest.mark.integration
 T0 = 1_767_600_000_000
@@ -54,23 +55,6 @@ def _follows(store_cfg: FeatureStoreConfig) -> int:
         entity_rows=[{"user_id": f"u{i}"} for i in range(7)],
     ).to_dict()
     return sum(v or 0 for v in got["follow_audiobook_90d"])
-
-
-def _changelog(bootstrap: str, topic: str) -> dict[str, object]:
-    """The newest value of every key of a table's changelog topic (keys as text)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    consumer.assign(tps)
-    consumer.seek_to_beginning(*tps)
-    end = consumer.end_offsets(tps)
-    newest: dict[str, object] = {}
-    while any(consumer.position(tp) < end[tp] for tp in tps):
-        for records in consumer.poll(timeout_ms=1000).values():
-            for r in records:
-                key = r.key.decode()
-                newest[key.strip('"')] = json.loads(r.value)
-    consumer.close()
-    return newest
 
 
 def _dlq_count(bootstrap: str, topic: str) -> int:
@@ -127,7 +111,9 @@ def test_worker_writes_table_to_feast_and_resumes(
     assert sum(o.offset for tp, o in committed.items() if tp.topic == topic) == 305
     # the users' states went out as record batches (changelog_batch.py) in Faust's
     # format: every user has a JSON state; the restart below restores from them
-    states = _changelog(kafka_bootstrap, f"{app_id}-users-changelog")
+    changelog = consume_all(kafka_bootstrap, f"{app_id}-users-changelog")
+    # a key lives in one partition, read in order: the last record is its state
+    states = {r.key.decode().strip('"'): json.loads(r.value) for r in changelog}
     assert set(states) == {f"u{i}" for i in range(7)}
     assert all(isinstance(v, dict) and v for v in states.values())
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from colisten import names
 from colisten.world import format as fmt
 from colisten.world.generator import generate_world
 from colisten.world.replay import replay
+from tests.kafka_topics import consume_all
 
 pytestmark = pytest.mark.integration
 
@@ -26,29 +25,6 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     out = tmp_path_factory.mktemp("tiny")
     generate_world("tiny", 5, out, progress=False)
     return out, fmt.read_events(out)
-
-
-def consume_all(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list:
-    """Every record of `topic`, read from the beginning of each partition to its end."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        end = consumer.end_offsets(parts)
-        records: list = []
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < end[tp] for tp in parts):
-            assert time.monotonic() < deadline, "timed out consuming the topic"
-            for batch in consumer.poll(timeout_ms=500).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
 
 
 def _check_records(records: list, expected: pd.DataFrame) -> None:
