@@ -1,6 +1,7 @@
 """Stream worker benchmarks: throughput vs a bare consumer, freshness under load, peak RSS.
 
     python bench/stream_bench.py --scale small [--events N] [--online sqlite|redis]
+                                 [--workers N]
 
 Throughput: the world's events are produced to a fresh topic first; then (1) a bare
 kafka-python loop that only deserialises the JSON consumes the topic, and (2) one stream
@@ -211,6 +212,9 @@ def main() -> None:
     )
     ap.add_argument("--load", type=float, default=5000.0)
     ap.add_argument(
+        "--workers", type=int, default=1, help="worker processes (peak RSS: the first)"
+    )
+    ap.add_argument(
         "--table-store", default="memory://", choices=["memory://", "rocksdb://"]
     )
     args = ap.parse_args()
@@ -236,6 +240,8 @@ def main() -> None:
     consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap())
     started = time.perf_counter()
     worker = rig.start("bench")
+    for extra in range(1, args.workers):  # one group: the workers split the partitions
+        rig.start(f"bench{extra}")
     rss = RssSampler(worker.pid)
     rss.start()
     first_progress = None
