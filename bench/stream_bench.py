@@ -5,11 +5,12 @@
 
 Throughput: the world's events are produced to a fresh topic first; then (1) a bare
 kafka-python loop that only deserialises the JSON consumes the topic, and (2) one stream
-worker consumes it until its committed offsets reach the end of both its input topics and
-the online store holds the newest event of every partition. Both rates come from the same
+worker (or `--workers N` in one consumer group) consumes it until the group's committed
+offsets reach the end of both its input topics and the online store holds the newest
+event of every partition. Both rates come from the same
 run. Freshness: with the worker caught up and a background load (default 5k events/s)
 going, probe follows are produced and the time until the online store shows each one is
-measured. Peak RSS of the worker is sampled every 0.2 s. Needs the local services
+measured. Peak RSS of the (first) worker is sampled every 0.2 s. Needs the local services
 (`colisten services up`).
 """
 

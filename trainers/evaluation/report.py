@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+from trainers.evaluation.paired import EXACT_FLIPS
 from trainers.evaluation.plan import knn_name, paired_against
 from trainers.evaluation.report_paired import forest_plot, paired_md
 
@@ -380,7 +381,8 @@ def _method_notes(results: dict[str, Any]) -> list[str]:
         f"{n_boot} bootstrap resamples of users (the same resample for both rows), "
         "95% percentile CI; two-sided p-value from a paired sign-flip test (the share "
         "of sign assignments of the per-user differences whose |sum| reaches the "
-        f"observed one: exact up to 16 differing users, else {n_boot} draws)"
+        f"observed one: exact up to {EXACT_FLIPS} differing users, else {n_boot} "
+        "draws)"
         + (
             "; with several seeds each user's value is first averaged over seeds"
             if len(seeds) > 1
