@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.infra.online_stores.helpers import extract_text_and_num
@@ -107,11 +108,17 @@ def _rows(view: str, n: int) -> pa.Table:
     return pa.Table.from_pydict(cols, schema=schema)
 
 
-@pytest.mark.parametrize("view", [lay.view for lay in PUSH_FED_LAYOUTS])
-def test_write_table_writes_the_rows_write_writes(view: str, tmp_path: Any) -> None:
+def _sqlite_store(tmp_path: Any) -> tuple[FeatureStoreConfig, Any]:
+    """An applied feature store on SQLite under tmp_path."""
     cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
     store = open_store(cfg)
     apply_definitions(store, cfg)
+    return cfg, store
+
+
+@pytest.mark.parametrize("view", [lay.view for lay in PUSH_FED_LAYOUTS])
+def test_write_table_writes_the_rows_write_writes(view: str, tmp_path: Any) -> None:
+    cfg, store = _sqlite_store(tmp_path)
     table = _rows(view, 40)
     writer = OnlineWriter(store, PUSH_FED_LAYOUTS)
     query = f"SELECT * FROM colisten_{view} ORDER BY entity_key, feature_name"
@@ -137,9 +144,7 @@ def _schema(path: Any, table: str) -> list[tuple[str, str, str]]:
 def test_a_bulk_load_writes_the_same_rows_and_keeps_feasts_schema(
     tmp_path: Any,
 ) -> None:
-    cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
-    store = open_store(cfg)
-    apply_definitions(store, cfg)
+    cfg, store = _sqlite_store(tmp_path)
     view = PUSH_FED_LAYOUTS[2].view
     name = f"colisten_{view}"
     before = _schema(cfg.sqlite_path, name)
@@ -163,3 +168,36 @@ def test_a_bulk_load_writes_the_same_rows_and_keeps_feasts_schema(
     with pytest.raises(RuntimeError), writer.bulk_load(view):  # rebuilt on failure too
         raise RuntimeError("load failed")
     assert _schema(cfg.sqlite_path, name) == before
+
+
+def _with(table: pa.Table, column: str, values: pa.Array) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(column), column, values)
+
+
+def test_write_table_never_replaces_a_newer_row_with_an_older_one(
+    tmp_path: Any,
+) -> None:
+    cfg, store = _sqlite_store(tmp_path)
+    view = PUSH_FED_LAYOUTS[2].view  # colisten_edges
+    rows = _rows(view, 4)
+    hour = pa.scalar(pd.Timedelta(hours=1))
+    later = _with(
+        rows, names.EVENT_TIMESTAMP, pc.add(rows[names.EVENT_TIMESTAMP], hour)
+    )
+    writer = OnlineWriter(store, PUSH_FED_LAYOUTS)
+    query = f"SELECT * FROM colisten_{view} ORDER BY entity_key, feature_name"
+    writer.write_table(view, later)
+    with sqlite3.connect(cfg.sqlite_path) as conn:
+        newest = conn.execute(query).fetchall()
+    writer.write_table(view, _with(rows, "n_users", pa.array([-1] * 4, pa.int64())))
+    with sqlite3.connect(cfg.sqlite_path) as conn:  # an hour older: ignored
+        assert conn.execute(query).fetchall() == newest
+    writer.write_table(
+        view, _with(later.slice(0, 1), "n_users", pa.array([99], pa.int64()))
+    )  # as new: replaces
+    with sqlite3.connect(cfg.sqlite_path) as conn:
+        got = conn.execute(
+            f"SELECT value_text FROM colisten_{view} WHERE feature_name = 'n_users'"
+        ).fetchall()
+    want = ["99", *(str(v) for v in later["n_users"].to_pylist()[1:])]
+    assert sorted(t for (t,) in got) == sorted(want)
