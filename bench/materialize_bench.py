@@ -74,6 +74,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             "rows_offline": stats.rows_offline,
             "rows_online": stats.rows_online,
             "step_seconds": stats.step_seconds,
+            "online_seconds": stats.online_seconds,
             "rejected": stats.rejected,
             "duplicates": stats.duplicates,
             "colistens": stats.colistens,
@@ -176,6 +177,10 @@ def report(results: list[dict[str, Any]]) -> str:
             )
         if "step_seconds" in r:
             lines.append(f"{r['path']} steps (s): {r['step_seconds']}")
+        if r.get("online_seconds"):
+            lines.append(
+                f"{r['path']} online loads, beside the steps (s): {r['online_seconds']}"
+            )
         if "check" in r:
             lines.append(f"{r['path']} online rows vs the reference: {r['check']}")
     return "\n".join(lines)

@@ -197,16 +197,28 @@ def build_views(
     cfg: MaterializeConfig = MaterializeConfig(),
     step: Callable[[str], None] | None = None,
     keep_steps: bool = False,
+    on_ready: Callable[[str, str], None] | None = None,
 ) -> Built:
     """Every version of the four stream-fed views from the events in `raw` before cutoff.
 
     `raw` is a table or view with the world's event columns (colisten.world.format).
     `step(name)` is called as each step starts (a progress bar). Step tables are
-    dropped once no later step reads them, unless keep_steps.
+    dropped once no later step reads them, unless keep_steps. `on_ready(view, online)`
+    is called as soon as a view's tables exist (before the next step), so its online
+    rows can be loaded while the later steps run.
     """
     say = step or (lambda _name: None)
     built = Built()
     run = _Runner(con, built, keep_steps)
+
+    def done(view: str, source: str) -> None:
+        built.offline[view] = run.view(f"m_off_{view}", _views_sql(view, source))
+        built.online[view] = run.view(
+            f"m_on_{view}", _last_sql(view, built.offline[view])
+        )
+        if on_ready is not None:
+            on_ready(view, built.online[view])
+
     w, cap, parts = cfg.window_ms, cfg.cap, cfg.partitions
     u, i, ts = names.USER_ID, names.ITEM_ID, names.TS
 
@@ -255,6 +267,60 @@ def build_views(
     run.table("m_colisten", users.colisten_sql("m_entries", w, cap))
     built.colistens = run.count("SELECT * FROM m_colisten")
 
+    say("edges")
+    run.table(
+        "m_colisten_keyed",
+        f"SELECT DISTINCT src_item || '|' || dst_item AS {names.PAIR_ID}, src_item, "
+        f"dst_item, relation, {u}, {ts} FROM m_colisten",
+    )
+    run.keyed(
+        "m_pair_part", "SELECT pair_id FROM m_colisten_keyed", names.PAIR_ID, parts
+    )
+    run.table(
+        "m_rec",
+        "SELECT c.*, k.p FROM m_colisten_keyed c "
+        "JOIN m_pair_part k ON k.pair_id = c.pair_id",
+    )
+    run.drop("m_colisten", "m_colisten_keyed", "m_pair_part")
+    stream = f"{names.EVENT_TYPE} = '{names.STREAM}'"
+    run.keyed("m_item_part", f"SELECT {i} FROM m_ev WHERE {stream}", i, parts)
+    run.table(
+        "m_streams",
+        f"SELECT e.{i}, e.{names.ITEM_TYPE}, e.{u}, e.{ts}, e.eo, "
+        f"e.{ts} // {DAY_MS} AS day, k.p, k.ix "
+        f"FROM m_ev e JOIN m_item_part k ON k.{i} = e.{i} WHERE e.{stream}",
+    )
+    run.drop("m_item_part")
+    run.table(
+        "m_s2_times",
+        f"SELECT p, {ts} AS t FROM m_rec UNION ALL SELECT p, {ts} AS t FROM m_streams",
+    )
+    run.table(
+        "m_edge_points",
+        edges.edge_points_sql("m_rec", "m_s2_times", w, cutoff_ms),
+        edges.edge_points_sql("m_rec", "m_s2_times", w, cutoff_ms, portable=True),
+    )
+    run.table("m_edges", edges.edges_sql("m_rec", "m_edge_points", w))
+    run.drop("m_rec", "m_edge_points")
+    done(colisten_edges.VIEW, "m_edges")
+
+    say("popularity")
+    run.table("m_runs", popularity.runs_sql("m_streams"))
+    run.running(
+        "m_pop_valued",
+        popularity.popularity_deltas_sql("m_runs", "m_s2_times", cutoff_ms),
+        "ix",
+        popularity.VALUE_SUMS,
+        [names.ITEM_TYPE],
+        [i, "is_stream"],
+        popularity.popularity_deltas_sql(
+            "m_runs", "m_s2_times", cutoff_ms, portable=True
+        ),
+    )
+    run.table("m_pop", popularity.popularity_sql("m_pop_valued"))
+    run.drop("m_streams", "m_s2_times", "m_runs", "m_pop_valued")
+    done(item_popularity.VIEW, "m_pop")
+
     say("user rows")
     run.table("m_uv", users.versions_sql("m_timeline"))
     run.drop("m_timeline")
@@ -281,70 +347,7 @@ def build_views(
             run.arrow("SELECT * FROM m_uri_points"), run.arrow(ranked)
         ),
     )
-    run.drop("m_entries", "m_uri_points", "m_uri_wanted", "m_uv")
-
-    say("edges")
-    run.table(
-        "m_colisten_keyed",
-        f"SELECT DISTINCT src_item || '|' || dst_item AS {names.PAIR_ID}, src_item, "
-        f"dst_item, relation, {u}, {ts} FROM m_colisten",
-    )
-    run.keyed(
-        "m_pair_part", "SELECT pair_id FROM m_colisten_keyed", names.PAIR_ID, parts
-    )
-    run.table(
-        "m_rec",
-        "SELECT c.*, k.p FROM m_colisten_keyed c "
-        "JOIN m_pair_part k ON k.pair_id = c.pair_id",
-    )
-    run.drop("m_colisten", "m_colisten_keyed", "m_pair_part")
-    stream = f"{names.EVENT_TYPE} = '{names.STREAM}'"
-    run.keyed("m_item_part", f"SELECT {i} FROM m_ev WHERE {stream}", i, parts)
-    run.table(
-        "m_streams",
-        f"SELECT e.{i}, e.{names.ITEM_TYPE}, e.{u}, e.{ts}, e.eo, "
-        f"e.{ts} // {DAY_MS} AS day, k.p, k.ix "
-        f"FROM m_ev e JOIN m_item_part k ON k.{i} = e.{i} WHERE e.{stream}",
-    )
-    run.drop("m_ev", "m_item_part")
-    run.table(
-        "m_s2_times",
-        f"SELECT p, {ts} AS t FROM m_rec UNION ALL SELECT p, {ts} AS t FROM m_streams",
-    )
-    run.table(
-        "m_edge_points",
-        edges.edge_points_sql("m_rec", "m_s2_times", w, cutoff_ms),
-        edges.edge_points_sql("m_rec", "m_s2_times", w, cutoff_ms, portable=True),
-    )
-    run.table("m_edges", edges.edges_sql("m_rec", "m_edge_points", w))
-    run.drop("m_rec", "m_edge_points")
-
-    say("popularity")
-    run.table("m_runs", popularity.runs_sql("m_streams"))
-    run.running(
-        "m_pop_valued",
-        popularity.popularity_deltas_sql("m_runs", "m_s2_times", cutoff_ms),
-        "ix",
-        popularity.VALUE_SUMS,
-        [names.ITEM_TYPE],
-        [i, "is_stream"],
-        popularity.popularity_deltas_sql(
-            "m_runs", "m_s2_times", cutoff_ms, portable=True
-        ),
-    )
-    run.table("m_pop", popularity.popularity_sql("m_pop_valued"))
-    run.drop("m_streams", "m_s2_times", "m_runs", "m_pop_valued")
-
-    say("online rows")
-    sources = {
-        uws_view.VIEW: "m_uws",
-        user_recent_items.VIEW: "m_uri",
-        colisten_edges.VIEW: "m_edges",
-        item_popularity.VIEW: "m_pop",
-    }
-    for view, source in sources.items():
-        built.offline[view] = run.view(f"m_off_{view}", _views_sql(view, source))
-        built.online[view] = run.view(
-            f"m_on_{view}", _last_sql(view, built.offline[view])
-        )
+    run.drop("m_ev", "m_entries", "m_uri_points", "m_uri_wanted", "m_uv")
+    done(uws_view.VIEW, "m_uws")
+    done(user_recent_items.VIEW, "m_uri")
     return built

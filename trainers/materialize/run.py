@@ -2,7 +2,8 @@
 
 `materialize(world, store_cfg, cutoff_ms)` reads the event log with DuckDB, runs the SQL of
 plan.build_views, writes every version offline and the last one online, and reports
-what it did, with a progress bar over its steps.
+what it did, with a progress bar over its steps. Each view's online rows load in a
+background thread (online_load.py) while the SQL of the later views runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tqdm import tqdm
 from colisten.settings import DEFAULT_PARTITIONS
 from colisten.world import format as fmt
 from trainers.materialize import write
+from trainers.materialize.online_load import BackgroundOnlineLoad
 from trainers.materialize.plan import Built, MaterializeConfig, build_views
 from trainers.materialize.profile import profile_rows
 
@@ -30,13 +32,13 @@ STEPS = (
     "check events",
     "users",
     "co-listens",
-    "user rows",
     "edges",
     "popularity",
-    "online rows",
+    "user rows",
     "write offline",
     "write online",
 )
+"""The steps' names; "write online" is the wait for the loads still running then."""
 
 
 @dataclass
@@ -54,6 +56,8 @@ class MaterializeStats:
     offline_bytes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)
+    online_seconds: dict[str, float] = field(default_factory=dict)
+    """Seconds the background thread spent loading each view's online rows."""
     peak_rss_mib: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -132,26 +136,35 @@ def materialize(
     store.write_to_online_store(USER_PROFILE, profiles)
 
     con = connect(threads, memory_limit)
-    built: Built = build_views(con, events_view(con, world_dir), cutoff_ms, cfg, step)
-    stats.events, stats.rejected = built.events, built.rejected
-    stats.duplicates, stats.colistens = built.duplicates, built.colistens
+    load = BackgroundOnlineLoad(
+        OnlineWriter(store, PUSH_FED_LAYOUTS), OFFLINE_SCHEMAS, progress
+    )
 
-    step("write offline")
-    for view, table in built.offline.items():
-        rows, size = write.write_offline(
-            con,
-            table,
-            OFFLINE_SCHEMAS[view],
-            offline_path(view, store_cfg.data_dir),
-        )
-        stats.rows_offline[view], stats.offline_bytes[view] = rows, size
+    def load_online(view: str, online: str) -> None:
+        key = load.writer.layouts[view].join_key
+        load.put(view, write.online_rows(con, online, key))
 
-    step("write online")
-    writer = OnlineWriter(store, PUSH_FED_LAYOUTS)
-    for view, table in built.online.items():
-        stats.rows_online[view] = write.write_online(
-            con, view, table, OFFLINE_SCHEMAS[view], writer, progress
+    try:
+        built: Built = build_views(
+            con, events_view(con, world_dir), cutoff_ms, cfg, step, on_ready=load_online
         )
+        stats.events, stats.rejected = built.events, built.rejected
+        stats.duplicates, stats.colistens = built.duplicates, built.colistens
+
+        step("write offline")
+        for view, table in built.offline.items():
+            rows, size = write.write_offline(
+                con,
+                table,
+                OFFLINE_SCHEMAS[view],
+                offline_path(view, store_cfg.data_dir),
+            )
+            stats.rows_offline[view], stats.offline_bytes[view] = rows, size
+        step("write online")
+    finally:
+        load.finish()
+    stats.rows_online = dict(load.rows)
+    stats.online_seconds = dict(load.seconds)
     step("")
     bar.close()
     con.close()

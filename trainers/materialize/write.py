@@ -3,7 +3,8 @@
 Offline: one part per view, `materialized.parquet` in the view's folder (the layout of
 feature_repo.offline.write_offline_part: the view's Arrow schema, event_timestamp in UTC
 µs), streamed batch by batch and renamed into place, so a re-run replaces it. Online: the
-last version of each key, through the same OnlineWriter the stream worker uses.
+last version of each key, read here in key order and written by online_load.py through
+the same OnlineWriter the stream worker uses.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from colisten import names
 
@@ -63,32 +62,16 @@ def write_offline(
     return rows, final.stat().st_size
 
 
-def write_online(
-    con: duckdb.DuckDBPyConnection,
-    view: str,
-    table: str,
-    schema: pa.Schema,
-    writer: Any,
-    progress: bool = False,
-) -> int:
-    """Write a view's last versions through an OnlineWriter, ONLINE_CHUNK rows at a time.
+def online_rows(con: duckdb.DuckDBPyConnection, table: str, key: str) -> pa.Table:
+    """A view's last versions, read whole, in the order of Feast's SQLite key.
 
-    Rows go in the order of Feast's SQLite key (its serialized entity key: the key's
-    byte length, then its bytes), so every chunk appends to the table's B-trees (the
-    online load of `large`, ~14M SQLite rows: 335 s in DuckDB's order, 202 s in key
-    order; two runs on shared cores, not side by side).
+    Feast's key is the serialized entity key: the key's byte length, then its bytes; so
+    every chunk of a load appends to the table's B-trees (the online load of `large`,
+    ~14M SQLite rows: 335 s in DuckDB's order, 202 s in key order; two runs on shared
+    cores, not side by side).
     """
-    total = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    n = int(total[0]) if total else 0
-    done = 0
-    with tqdm(
-        total=n, desc=f"online {view}", unit="rows", disable=not progress, leave=False
-    ) as bar:
-        key = writer.layouts[view].join_key
-        ordered = f"SELECT * FROM {table} ORDER BY strlen({key}), {key}"
-        with writer.bulk_load(view):
-            for batch in _batches(con, ordered, ONLINE_CHUNK):
-                writer.write_table(view, stamped(batch, schema))
-                done += batch.num_rows
-                bar.update(batch.num_rows)
-    return done
+    return (
+        con.execute(f"SELECT * FROM {table} ORDER BY strlen({key}), {key}")
+        .arrow()
+        .read_all()
+    )
