@@ -40,12 +40,11 @@ def _offline_bytes(data_dir: Path) -> dict[str, int]:
 
 
 def child(args: argparse.Namespace) -> dict[str, Any]:
-    """Run one path in this process; return its figures."""
-    from colisten.world.format import event_time
+    """Run one path in this process; return its figures (args.cutoff in UTC ms)."""
     from feature_repo.config import FeatureStoreConfig
 
     world, store = Path(args.world), Path(args.store)
-    cutoff = event_time(args.cutoff, world)
+    cutoff = int(args.cutoff)  # resolved by the parent: old checkouts lack event_time
     cfg = FeatureStoreConfig(online="sqlite", data_dir=store)
     t0 = time.perf_counter()
     if args.path == "backfill":
@@ -139,7 +138,7 @@ def run_child(
         "--store",
         str(store),
         "--cutoff",
-        args.cutoff,
+        str(args.cutoff_ms),
     ]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
@@ -228,6 +227,9 @@ def main() -> None:
             ap.error("--world or --scale")
         world = tmp / f"world-{args.scale}"
         generate_world(args.scale, args.seed, world, progress=False)
+    from colisten.world.format import event_time
+
+    args.cutoff_ms = event_time(args.cutoff, world)
     paths = [f"materialize:{m}" for m in args.recent_items.split(",") if m]
     if args.backfill_from:
         if not (args.backfill_from / "trainers" / "backfill.py").is_file():
