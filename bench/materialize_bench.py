@@ -12,7 +12,8 @@ offline), so each peak RSS is its own; reported per path: events folded, wall se
 disk per view. ``--check`` then compares every online row with the pandas reference.
 ``--recent-items labels,all`` runs the materializer once per offline
 mode; without ``--backfill-from`` only the materializer runs. Results go to stdout
-and, with ``--json``, to a file.
+and, with ``--json``, to a file; the stores (and a generated world) are in a temp dir
+removed at the end.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -236,9 +238,12 @@ def main() -> None:
             ap.error(f"{args.backfill_from} has no trainers/backfill.py")
         paths.insert(0, "backfill")
     results = []
-    for n, path in enumerate(paths):
-        print(f"running {path} ...", file=sys.stderr, flush=True)
-        results.append(run_child(path, world, tmp / f"store-{n}", args))
+    try:
+        for n, path in enumerate(paths):
+            print(f"running {path} ...", file=sys.stderr, flush=True)
+            results.append(run_child(path, world, tmp / f"store-{n}", args))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the stores (~0.8 GiB each on large)
     print(report(results))
     if args.json:
         args.json.write_text(
