@@ -5,7 +5,8 @@ SQL steps are DuckDB's, which releases the GIL while it runs. So as soon as a vi
 versions exist, the main thread reads them (in Feast's key order) and hands the Arrow
 table to one writer thread, then goes on with the next SQL step: the two overlap on
 separate cores. One writer, views in the order they were handed over, each view's load
-inside `OnlineWriter.bulk_load`. An error in the thread is raised again by `finish`.
+inside `OnlineWriter.bulk_load`. An error in the thread is raised again by the next
+`check` or `put` (so a failed load stops the SQL at its next view) and by `finish`.
 """
 
 from __future__ import annotations
@@ -41,17 +42,29 @@ class BackgroundOnlineLoad:
         )
         self._thread.start()
 
+    @property
+    def failed(self) -> bool:
+        """True once the thread has failed (it writes nothing more)."""
+        return self._error is not None
+
+    def check(self) -> None:
+        """Raise the thread's error now, if it has failed."""
+        if self._error is not None:
+            raise self._error
+
     def put(self, view: str, table: pa.Table) -> None:
-        """Queue a view's last versions (join key, columns, ts; in key order)."""
-        if self._error is None:
-            self._jobs.put((view, table))
+        """Queue a view's last versions (join key, columns, ts; in key order).
+
+        Raises the thread's error instead if an earlier view's load failed.
+        """
+        self.check()
+        self._jobs.put((view, table))
 
     def finish(self) -> None:
         """Wait for every queued view to be written; raise the thread's error, if any."""
         self._jobs.put(_DONE)
         self._thread.join()
-        if self._error is not None:
-            raise self._error
+        self.check()
 
     def _run(self) -> None:
         while (job := self._jobs.get()) is not _DONE:

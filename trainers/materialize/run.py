@@ -141,6 +141,7 @@ def materialize(
     )
 
     def load_online(view: str, online: str) -> None:
+        load.check()  # a failed load stops the run here, before more SQL
         key = load.writer.layouts[view].join_key
         load.put(view, write.online_rows(con, online, key))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,3 +93,20 @@ def test_an_error_is_raised_by_finish_and_nothing_after_it_is_written() -> None:
     assert ("begin", "b", 0) not in writer.calls
     assert writer.calls[-1] == ("end", "a", 0)  # bulk_load closed (Feast's index back)
     assert load.rows == {}
+
+
+def test_a_failed_load_raises_at_the_next_hand_over() -> None:
+    writer = RecordingWriter(fail_on="a")
+    load = BackgroundOnlineLoad(writer, {"a": SCHEMA, "b": SCHEMA})
+    load.put("a", _rows(5))
+    deadline = time.monotonic() + 10
+    while not load.failed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert load.failed
+    with pytest.raises(ValueError, match="cannot write a"):
+        load.check()
+    with pytest.raises(ValueError, match="cannot write a"):
+        load.put("b", _rows(5))  # the caller stops before computing more views
+    with pytest.raises(ValueError, match="cannot write a"):
+        load.finish()
+    assert all(view == "a" for _, view, _ in writer.calls)
