@@ -50,7 +50,9 @@ def serve(topic: str, total: int, out: Path, mode: str, partitions: int) -> None
     from stream_processors.working_set import put_with_partition, set_in_store
 
     app_id = f"colisten-floor-{uuid.uuid4().hex[:8]}"
-    cfg = StreamConfig.from_env(app_id=app_id, data_dir=out.parent / "faust")
+    cfg = StreamConfig.from_env(  # the floor's table is a memory one, as documented
+        app_id=app_id, data_dir=out.parent / "faust", store="memory://"
+    )
     app = faust.App(app_id, **faust_settings(cfg))
     use_draining_buffer(app)  # the worker's producer buffer (max_messages 5000)
     source = app.topic(
