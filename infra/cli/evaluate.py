@@ -44,8 +44,9 @@ def evaluate_cmd(
     reuse: Annotated[
         str | None,
         typer.Option(
-            help="Comma list of earlier --out dirs of this world: seeds they trained "
-            "with the same settings are reused, not retrained (add seeds to a run)."
+            help="Comma list of earlier --out dirs of this world: the models they "
+            "trained with the same settings are reused, not retrained (add seeds or "
+            "ablations to a run)."
         ),
     ] = None,
 ) -> None:

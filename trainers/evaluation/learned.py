@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,11 +56,21 @@ def hgnn_config(cfg: EvalConfig, seed: int, ablation: str | None = None) -> HGNN
 
 
 def train_hgnns(
-    ctx: TrainContext, cfg: EvalConfig, seed: int, models: Path
+    ctx: TrainContext,
+    cfg: EvalConfig,
+    seed: int,
+    models: Path,
+    have: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """HGNN versions of one seed by plan key: each ablation letter, then FULL (last)."""
+    """HGNN versions of one seed by plan key: each ablation letter, then FULL (last).
+
+    Keys in `have` (versions an earlier run trained) are taken from it, not trained.
+    """
+    have = have or {}
     return {
-        key: run_hgnn(
+        key: have[key]
+        if key in have
+        else run_hgnn(
             ctx.store_cfg,
             ctx.cutoff_ms,
             ctx.catalogue,

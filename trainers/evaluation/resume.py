@@ -1,13 +1,16 @@
 """Reuse the learned models of seeds an earlier evaluation of the same world trained.
 
 A `medium` evaluation trains ~50 minutes per seed on this machine; adding a seed to a
-finished run, or finishing one that was stopped after its first seeds, should not
-retrain what exists. `reused_runs` reads an earlier run's metrics.json and returns, per
-seed it trained, the HGNN versions and two-tower records of that run, after checking
-that it evaluated the same world at the same cut-off with the same training settings
-(anything that changes what a model learns); the HGNN vectors are copied into this
-run's store. HGNN-w-users keeps its embeddings in memory during a run, so `save_with_users`
-writes them beside the models (older runs lack the file; that row is retrained).
+finished run, adding ablations to it, or finishing one that was stopped after its first
+seeds, should not retrain what exists. `reused_runs` reads an earlier run's metrics.json
+and returns, per seed it trained, the HGNN versions and two-tower records of that run
+that this run's plan needs (the run trains the rest), after checking that it evaluated
+the same world at the same cut-off with the same training settings (anything that
+changes what a model learns); the HGNN vectors are copied into this run's store. A
+seed's models all come from one source, so a reused two-tower always reads the HGNN it
+was trained on. HGNN-w-users keeps its embeddings in memory during a run, so
+`save_with_users` writes them beside the models (older runs lack the file; that row is
+retrained).
 """
 
 from __future__ import annotations
@@ -71,8 +74,9 @@ def reused_runs(
 ) -> dict[int, dict[str, Any]]:
     """Per seed of cfg.seeds found in the sources: source, hgnn, two_towers, with_users.
 
-    The first source that trained a seed wins. Every model the plan needs must be in
-    the record (a run without an ablation cannot stand in for one with it).
+    The first source that trained a seed wins. `hgnn` and `two_towers` hold the models
+    of the plan that the source has (by plan key and row key); the caller trains the
+    others, e.g. the ablations a run without them lacks.
     """
     plan = make_plan(cfg)
     need_tt = {r.key for r in plan.two_towers()}
@@ -87,21 +91,21 @@ def reused_runs(
         for seed, rec in _seed_records(metrics).items():
             if seed not in cfg.seeds or seed in found:
                 continue
-            hgnn = rec["models"]["hgnn"]
-            missing = set(plan.hgnn_keys) - set(hgnn) | need_tt - set(rec["training"])
-            if missing:
-                raise ReuseError(f"{src} seed {seed} lacks {sorted(missing)}")
+            hgnn = {
+                k: v for k, v in rec["models"]["hgnn"].items() if k in plan.hgnn_keys
+            }
             tts = {
-                k: rec["training"][k] | {"dir": Path(rec["models"][k])} for k in need_tt
+                k: rec["training"][k] | {"dir": Path(rec["models"][k])}
+                for k in sorted(need_tt & set(rec["training"]))
             }
             for k, t in tts.items():
                 if not t["dir"].is_dir():
                     raise ReuseError(f"{src} seed {seed}: {k} model gone ({t['dir']})")
-            for key in plan.hgnn_keys:
-                _copy_hgnn(src_data, data_dir, hgnn[key])
+            for version in hgnn.values():
+                _copy_hgnn(src_data, data_dir, version)
             found[seed] = {
                 "source": str(src),
-                "hgnn": {k: hgnn[k] for k in plan.hgnn_keys},
+                "hgnn": hgnn,
                 "two_towers": tts,
                 "with_users": load_with_users(src / "models", seed)
                 if cfg.with_users

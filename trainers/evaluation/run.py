@@ -69,9 +69,9 @@ def run_evaluation(
 
     Linear: features as of the split, item content, the HGNNs of every seed, the
     hold-out sets and their users' features, the two-towers, HGNN-w-users, then every
-    table of the plan (trainers.evaluation.plan) and the report. Seeds that an earlier
-    run in `reuse` trained with the same settings are taken from it, not retrained
-    (trainers.evaluation.resume).
+    table of the plan (trainers.evaluation.plan) and the report. Models that an earlier
+    run in `reuse` trained with the same settings (per seed: its HGNNs and two-towers)
+    are taken from it, not retrained (trainers.evaluation.resume).
     """
     from feature_repo.config import FeatureStoreConfig
     from trainers.content import default_cache_dir, embed_items, write_item_content
@@ -98,23 +98,24 @@ def run_evaluation(
     ctx = learned.TrainContext(store_cfg, cutoff, catalogue, train_events, progress)
     dirs = {s: learned.seed_dir(out / "models", s, cfg.seeds) for s in cfg.seeds}
     old = reused_runs(list(reuse), cfg, world, cutoff, store_cfg.data_dir)
-    new = [s for s in cfg.seeds if s not in old]
     with steps("hgnn"):
-        hv = {s: old[s]["hgnn"] for s in old}
-        hv |= {s: learned.train_hgnns(ctx, cfg, s, dirs[s]) for s in new}
+        hv = {
+            s: learned.train_hgnns(ctx, cfg, s, dirs[s], old.get(s, {}).get("hgnn"))
+            for s in cfg.seeds
+        }
 
     sets = _eval_sets(events, catalogue, cutoff, cfg)
     with steps("user_features"):
         rows = _user_rows(store_cfg, sets, cutoff)
     with steps("two_tower"):
         cache: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        tts = {s: old[s]["two_towers"] for s in old}
-        tts |= {
-            s: learned.train_two_towers(
-                ctx, learned.two_tower_variants(cfg, s, hv[s]), dirs[s], cache
-            )
-            for s in new
-        }
+        tts = {}
+        for s in cfg.seeds:
+            variants = learned.two_tower_variants(cfg, s, hv[s])
+            have = old[s]["two_towers"] if s in old else {}
+            todo = {k: v for k, v in variants.items() if k not in have}
+            trained = learned.train_two_towers(ctx, todo, dirs[s], cache)
+            tts[s] = {k: have[k] if k in have else trained[k] for k in variants}
     wu: dict[int, Any] = {}
     if cfg.with_users:
         with steps("hgnn_with_users"):
@@ -141,6 +142,9 @@ def run_evaluation(
         "features": features_info,
         "timing_s": timing,
         "reused": {str(s): r["source"] for s, r in old.items()},
+        "reused_models": {
+            str(s): sorted(r["hgnn"]) + sorted(r["two_towers"]) for s, r in old.items()
+        },
         **_model_records(runs[cfg.seeds[0]]),
     }
     if len(cfg.seeds) > 1:

@@ -144,3 +144,34 @@ def test_reuse_takes_an_earlier_runs_seeds_and_trains_the_rest(
             progress=False,
             reuse=[tmp_path / "a"],
         )
+
+
+@pytest.mark.slow
+def test_reuse_trains_only_the_models_an_earlier_run_lacks(
+    tiny: TinyWorld, tmp_path: Path
+) -> None:
+    cfg = _one_epoch(with_users=False)
+    first = run_evaluation(
+        tiny.path, tmp_path / "a", cfg, content_fn=fake_content, progress=False
+    )
+    res = run_evaluation(
+        tiny.path,
+        tmp_path / "b",
+        replace(cfg, ablations=("E",)),
+        content_fn=fake_content,
+        progress=False,
+        reuse=[tmp_path / "a"],
+    )
+    old, new = first["models"], res["models"]
+    assert new["hgnn"]["full"] == old["hgnn"]["full"]  # taken, not retrained
+    assert "E" in new["hgnn"] and new["hgnn"]["E"] != old["hgnn"]["full"]
+    taken = {k for k in old if k != "hgnn"}
+    assert all(new[k] == old[k] for k in taken)  # the two-towers it had
+    added = set(new) - set(old)
+    assert added and all(Path(new[k]).is_relative_to(tmp_path / "b") for k in added)
+    assert res["reused_models"]["0"] == ["full", *sorted(taken)]
+    assert set(res["tables"]["ablations_knn"]) == {"HGNN", "HGNN E"}
+    for m in ("hr10", "mrr"):  # the same model, the same users: the same figures
+        assert (
+            res["tables"]["warm"]["2T-HGNN"][m] == first["tables"]["warm"]["2T-HGNN"][m]
+        )
