@@ -103,13 +103,19 @@ def train_two_towers(
     variants: dict[str, tuple[TwoTowerConfig, str | None]],
     models: Path,
     cache: dict[tuple[str, int], list[dict[str, Any]]],
+    have: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Train and export each variant; per name its model dir and training record."""
+    """Train and export each variant; per name its model dir and training record.
+
+    Names in `have` (records of an earlier run's models) are taken from it, not trained.
+    """
     import time
 
+    have = have or {}
+    todo = {k: v for k, v in variants.items() if k not in have}
     done = {}
     for name, (tcfg, version) in tqdm(
-        variants.items(), desc="two-towers", disable=not ctx.progress
+        todo.items(), desc="two-towers", disable=not ctx.progress
     ):
         items = load_items(ctx.store_cfg, ctx.cutoff_ms, version)
         t0 = time.perf_counter()
@@ -131,7 +137,7 @@ def train_two_towers(
             "seconds": time.perf_counter() - t0,
             "feature_max_ms": run.data.feature_max_ms,
         }
-    return done
+    return {k: have[k] if k in have else done[k] for k in variants}
 
 
 def train_tripartite(ctx: TrainContext, cfg: EvalConfig, seed: int) -> Any:

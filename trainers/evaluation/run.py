@@ -109,13 +109,16 @@ def run_evaluation(
         rows = _user_rows(store_cfg, sets, cutoff)
     with steps("two_tower"):
         cache: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        tts = {}
-        for s in cfg.seeds:
-            variants = learned.two_tower_variants(cfg, s, hv[s])
-            have = old[s]["two_towers"] if s in old else {}
-            todo = {k: v for k, v in variants.items() if k not in have}
-            trained = learned.train_two_towers(ctx, todo, dirs[s], cache)
-            tts[s] = {k: have[k] if k in have else trained[k] for k in variants}
+        tts = {
+            s: learned.train_two_towers(
+                ctx,
+                learned.two_tower_variants(cfg, s, hv[s]),
+                dirs[s],
+                cache,
+                old.get(s, {}).get("two_towers"),
+            )
+            for s in cfg.seeds
+        }
     wu: dict[int, Any] = {}
     if cfg.with_users:
         with steps("hgnn_with_users"):
