@@ -33,12 +33,13 @@ from stream_processors.batching import safe_highwater, take_batches
 from stream_processors.changelog_batch import ChangelogBatch, faust_aiokafka_producer
 from stream_processors.clock import PartitionClock
 from stream_processors.config import StreamConfig, apply_gc_threshold
-from stream_processors.diagnostics import install_dump_on_signal
+from stream_processors.diagnostics import install_dump_on_signal, task_stacks
 from stream_processors.disk_clock import DiskPartitionClock
 from stream_processors.fetch_guard import FetchGuard
 from stream_processors.flow_resume import keep_queues_on_repeated_resume
 from stream_processors.pair_stage import PairStage
 from stream_processors.producer_buffer import use_draining_buffer
+from stream_processors.producer_watch import ProducerStallWatch
 from stream_processors.sink import FeatureSink
 from stream_processors.stage2_records import Stage2Record
 from stream_processors.user_stage import UserStage
@@ -342,6 +343,19 @@ def create_app(
             log.exception(
                 "feature store write failed (%d so far); will retry", sink.failures
             )
+
+    stall_watch = ProducerStallWatch(
+        lambda: getattr(app.producer, "_producer", None), cfg.producer_stall_s
+    )
+    app.colisten_stall_watch = stall_watch  # type: ignore[attr-defined]
+
+    @app.timer(min(cfg.producer_stall_s / 4, 5.0))
+    async def watch_producer() -> None:
+        """Log what the producer holds when a batch waits too long for the broker."""
+        snap = stall_watch.check()
+        if snap is not None:
+            log.warning("producer stalled: %s", json.dumps(snap))
+            log.warning("producer stalled: task stacks\n%s", task_stacks())
 
     @app.task
     async def diagnostics_on_sigusr1() -> None:

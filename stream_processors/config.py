@@ -91,6 +91,11 @@ class StreamConfig:
     """Write the online store from a child process, off the worker's interpreter lock."""
     loglevel: str = "warn"
     """Faust worker log level: crit, error, warn, info or debug."""
+    producer_stall_s: float = 60.0
+    """Log the producer's delivery state (producer_watch.py) when a record batch waits
+    this long for the broker's acknowledgement, and again each further interval the
+    stall lasts: Faust's commit waits for every batch, for up to its 1,200 s request
+    timeout, with nothing in the log."""
 
     def __post_init__(self) -> None:
         if self.partitions < 1:
@@ -119,6 +124,8 @@ class StreamConfig:
             raise ConfigError(
                 "batch_within_s must be > 0 and backlog_within_s >= batch_within_s"
             )
+        if self.producer_stall_s <= 0:
+            raise ConfigError("producer_stall_s must be > 0")
         if self.loglevel not in ("crit", "error", "warn", "info", "debug"):
             raise ConfigError("loglevel must be one of crit, error, warn, info, debug")
 

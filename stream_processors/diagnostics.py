@@ -1,4 +1,4 @@
-"""What a running worker's consumer is doing: assignment, flow, positions, buffers, tasks."""
+"""What a running worker is doing: its consumer, its producer's deliveries, its tasks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import signal
 from typing import Any
 
 import faust
+
+from stream_processors.producer_watch import producer_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,12 @@ def consumer_snapshot(app: faust.App) -> dict[str, Any]:
         "partitions": {},
         "queues": {},
     }
+    started = getattr(app.producer, "_producer", None)
+    if started is not None:
+        try:
+            out["producer"] = producer_snapshot(started)
+        except Exception as exc:  # noqa: BLE001 - a diagnostic must not fail
+            out["producer"] = repr(exc)
     for tp in assigned:
         try:
             high = consumer.highwater(tp)

@@ -23,6 +23,9 @@ from colisten.world.generator import generate_world
 from colisten.world.replay import make_producer
 from feature_repo.config import FeatureStoreConfig
 from infra.processes import wait_for
+from infra.service_config import ServicesConfig
+from infra.services import kafka_status
+from infra.topics import group_progress
 from stream_processors.clock import partition_of
 from stream_processors.reference import expected_views
 from stream_processors.verify import diff_views, read_online
@@ -259,6 +262,50 @@ def test_sigusr1_logs_what_the_consumer_is_doing(rig: WorkerRig) -> None:
     assert snap["flow_active"] and not snap["rebalancing"]
     assigned = {tp for tp in snap["partitions"] if tp.startswith(rig.interactions)}
     assert assigned == {f"{rig.interactions}/{p}" for p in range(rig.partitions)}
+    assert snap["producer"]["sender_task"] == "running"
+    assert worker.alive()
+
+
+def test_a_paused_broker_is_logged_as_a_producer_stall_and_loses_nothing(
+    small_world: Path, services: ServicesConfig, rig: WorkerRig
+) -> None:
+    """The broker freezes (SIGSTOP) mid-replay: the worker logs what its producer holds
+    unacknowledged (producer_watch.py), then, the broker back, every view is exact."""
+    events = read_events(small_world).head(40_000)
+    broker = kafka_status(services).pid
+    assert broker is not None
+    worker = rig.start(COLISTEN_STREAM_PRODUCER_STALL_S="2")
+    _replay_frame(services.kafka_bootstrap, rig.interactions, events)
+
+    def folding() -> bool:  # committed some, far from the end: the worker is busy
+        rig.assert_alive()
+        done, end = group_progress(rig.app_id, [rig.interactions])[rig.interactions]
+        return 0 < done < end - 20_000
+
+    wait_for(folding, 180, 0.2, "worker folding the backlog", rig.tails)
+    os.kill(broker, signal.SIGSTOP)
+    try:
+        wait_for(
+            lambda: (
+                "producer stalled: {" in worker.log_path.read_text(errors="replace")
+            ),
+            30,
+            0.2,
+            "the producer stall logged",
+            rig.tails,
+        )
+    finally:
+        os.kill(broker, signal.SIGCONT)
+    line = next(
+        ln
+        for ln in worker.log_path.read_text(errors="replace").splitlines()
+        if "producer stalled: {" in ln
+    )
+    snap = json.loads(line.split("producer stalled: ", 1)[1])
+    assert snap["stalls"] == 1 and snap["oldest_age_s"] > 2
+    assert snap["queued_total"] + snap["sent_unanswered_total"] >= 1
+    assert snap["sender_task"] == "running"
+    _wait_equal(rig, expected_views(events, rig.partitions), 300)
     assert worker.alive()
 
 
