@@ -71,7 +71,7 @@ class PairStage:
 
     def _apply_colisten(self, rec: us.CoListen, partition: int, now: int) -> None:
         key, ts = rec.pair_id, rec.ts
-        st = self.pairs.get(key)
+        st = self.pairs.get(key, partition)
         replay = ps.holds_colisten(st, rec.user_id, ts)
         if ps.fold_colisten(
             st,
@@ -95,7 +95,8 @@ class PairStage:
         now: int,
     ) -> None:
         item_id, iu_key = rec.item_id, f"{rec.item_id}|{rec.user_id}"
-        pop, iu = self.items.get(item_id), self.item_users.get(iu_key)
+        pop = self.items.get(item_id, partition)
+        iu = self.item_users.get(iu_key, partition)
         replayed = pop.holds(position)
         if ps.fold_stream(pop, iu, rec.item_type, rec.event_id, rec.ts, now, position):
             self.item_users.put(iu_key, iu, partition)
@@ -110,7 +111,7 @@ class PairStage:
         """Expire the co-listens the partition's watermark has passed."""
         now = self.clock.now(partition)
         for pair_id in self.clock.due(partition):
-            st = self.pairs.get(pair_id)
+            st = self.pairs.get(pair_id, partition)
             if ps.expire_pair(st, now, self.window_ms):
                 self._save_pair(pair_id, st, now, partition)
             elif (oldest := st.oldest_ms()) is not None:
@@ -121,7 +122,7 @@ class PairStage:
         now = self.clock.now(partition)
         gone: list[str] = []
         for item_id in self.items_in.get(partition, ()):
-            pop = self.items.get(item_id)
+            pop = self.items.get(item_id, partition)
             before = ps.popularity_row(pop, before_ms)
             expired = ps.expire_popularity(pop, now)
             if ps.popularity_row(pop, now) != before:

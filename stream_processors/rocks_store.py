@@ -4,9 +4,13 @@ Faust's `rocksdb://` store takes the partition of every write, and of most reads
 the *current event* (`faust.stores.rocksdb.Store._set` asserts one exists). The worker
 folds a whole batch and then writes each changed key with an explicit changelog
 partition (`working_set.put_with_partition`), so the current event is absent or belongs
-to another key. This subclass takes each write's partition from `writing_to(partition)`,
-and looks every read up by key (Faust's key index, then each partition's database), so
-table state lives on disk instead of in Python dicts.
+to another key. This subclass takes each read's and write's partition from
+`in_partition(partition)` (the stages always know it: a key arrives on one partition
+only), so a read is one lookup in one database. Faust's own path, kept for a read
+that names no partition, looks the key up in a 1,000-key index and on a miss asks
+every partition's database in turn: 5.4x the time per existing key and 12x per new key
+on 4 partitions (bench/RESULTS.md, session 18), and keeping that index current cost a
+write more than the RocksDB put itself.
 """
 
 from __future__ import annotations
@@ -34,36 +38,40 @@ ROCKSDB_OPTIONS: dict[str, Any] = {
 cache per database) would let 12 databases grow past the worker's memory budget, and
 each could open up to 90% of the process's file limit."""
 
-_write_partition: ContextVar[int | None] = ContextVar("_write_partition", default=None)
+_partition: ContextVar[int | None] = ContextVar("_partition", default=None)
 
 
 @contextmanager
-def writing_to(partition: int) -> Iterator[None]:
-    """Within the block, table writes go to this partition's database."""
-    token = _write_partition.set(partition)
+def in_partition(partition: int) -> Iterator[None]:
+    """Within the block, table reads and writes go to this partition's database."""
+    token = _partition.set(partition)
     try:
         yield
     finally:
-        _write_partition.reset(token)
+        _partition.reset(token)
 
 
 class PartitionedRocksStore(Store):  # type: ignore[misc]
-    """A RocksDB store whose writes name their partition and whose reads go by key."""
+    """A RocksDB store whose reads and writes name their partition."""
 
     def _set(self, key: bytes, value: bytes | None) -> None:
-        partition = _write_partition.get()
+        partition = _partition.get()
         if partition is None:  # an ordinary per-event write: Faust's own path
             super()._set(key, value)
             return
-        self._key_index[key] = partition
         self._db_for_partition(partition).put(key, value)
 
     def _get(self, key: bytes) -> bytes | None:
-        found = self._get_bucket_for_key(key)
+        partition = _partition.get()
+        if partition is not None:
+            return self._db_for_partition(partition).get(key)  # type: ignore[no-any-return]
+        found = self._get_bucket_for_key(
+            key
+        )  # by Faust's key index, else every database
         return None if found is None else found[1]
 
     def _contains(self, key: bytes) -> bool:
-        return self._get_bucket_for_key(key) is not None
+        return self._get(key) is not None
 
 
 def register() -> None:

@@ -68,7 +68,7 @@ class UserStage:
         if checked.event is None:
             return [r.as_dict() for r in checked.reasons]
         ev = checked.event
-        st = self.users.get(ev.user_id)
+        st = self.users.get(ev.user_id, partition)
         replay = us.is_replay(st, offset)
         changed, colistens = us.fold(
             st,
@@ -100,7 +100,7 @@ class UserStage:
         """Expire what the partition's watermark has passed; stage the changed users."""
         now = self.clock.now(partition)
         for user_id in self.clock.due(partition):
-            st = self.users.get(user_id)
+            st = self.users.get(user_id, partition)
             if us.expire(st, now, self.window_ms):
                 self._save(user_id, st, now, partition)
             elif (oldest := st.oldest_ms()) is not None:

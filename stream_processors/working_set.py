@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Generic, Protocol, TypeVar
 
-from stream_processors.rocks_store import writing_to
+from stream_processors.rocks_store import in_partition
 
 
 class Durable(Protocol):
@@ -62,13 +62,16 @@ class WorkingSet(Generic[S]):
         """Committed states of earlier batches, least recently used first."""
         self.decodes = 0
 
-    def get(self, key: str) -> S:
-        """The key's state as this batch left it (decoded at most once per batch)."""
+    def get(self, key: str, partition: int) -> S:
+        """The key's state as this batch left it (decoded at most once per batch); an
+        on-disk store reads it from `partition`'s database, where the key's writes go."""
         st = self.states.get(key)
         if st is None:
             st = self.cache.pop(key, None)
             if st is None:
-                st = self.decode(self.table[key])
+                with in_partition(partition):
+                    raw = self.table[key]
+                st = self.decode(raw)
                 self.decodes += 1
             self.states[key] = st
         return st
@@ -133,5 +136,5 @@ def set_in_store(
     """Set a Faust table key in its local store only, filed under `partition` (its
     changelog record is the caller's: Faust's send, or a `ChangelogBatch`)."""
     table._sensor_on_set(table, key, value)  # type: ignore[attr-defined]
-    with writing_to(partition):  # an on-disk store files the key under `partition`
+    with in_partition(partition):  # an on-disk store files the key under `partition`
         table.data[key] = value  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""PartitionedRocksStore: batch writes name their partition, reads need no current event."""
+"""PartitionedRocksStore: batch reads and writes name their partition; no current event."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import faust
 import pytest
 
 from stream_processors import rocks_store
-from stream_processors.rocks_store import PartitionedRocksStore, writing_to
+from stream_processors.rocks_store import PartitionedRocksStore, in_partition
 
 
 @pytest.fixture
@@ -32,18 +32,30 @@ def store(tmp_path: Path) -> PartitionedRocksStore:
 def test_a_write_lands_in_the_named_partition_only(
     store: PartitionedRocksStore,
 ) -> None:
-    with writing_to(2):
+    with in_partition(2):
         store._set(b"user-7", b'{"n": 1}')
     assert store._dbs[2].get(b"user-7") == b'{"n": 1}'
     assert all(store._dbs[p].get(b"user-7") is None for p in (0, 1, 3))
 
 
-def test_reads_find_keys_without_a_current_event(
+def test_a_read_naming_its_partition_looks_in_that_database_only(
     store: PartitionedRocksStore,
 ) -> None:
-    with writing_to(1):
+    with in_partition(1):
         store._set(b"a", b"1")
-    with writing_to(3):
+    with in_partition(1):
+        assert store._get(b"a") == b"1" and store._contains(b"a")
+    with in_partition(2):  # one lookup in partition 2's database, which lacks it
+        assert store._get(b"a") is None and not store._contains(b"a")
+    assert not store._key_index  # the named path neither reads nor feeds Faust's index
+
+
+def test_reads_naming_no_partition_find_keys_without_a_current_event(
+    store: PartitionedRocksStore,
+) -> None:
+    with in_partition(1):
+        store._set(b"a", b"1")
+    with in_partition(3):
         store._set(b"b", b"2")
     store._key_index.clear()  # as after a restart: found by scanning the partitions
     assert store._get(b"a") == b"1"
@@ -60,8 +72,8 @@ def test_a_write_outside_any_partition_or_event_is_refused(
 
 
 def test_the_partition_is_scoped_to_the_block(store: PartitionedRocksStore) -> None:
-    with writing_to(0):
-        with writing_to(3):
+    with in_partition(0):
+        with in_partition(3):
             store._set(b"inner", b"x")
         store._set(b"outer", b"y")
     assert store._dbs[3].get(b"inner") == b"x"
