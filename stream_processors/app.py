@@ -352,7 +352,11 @@ def create_app(
     @app.timer(min(cfg.producer_stall_s / 4, 5.0))
     async def watch_producer() -> None:
         """Log what the producer holds when a batch waits too long for the broker."""
-        snap = stall_watch.check()
+        try:
+            snap = stall_watch.check()
+        except Exception:  # noqa: BLE001 - a diagnostic must never stop the worker
+            log.exception("producer stall watch failed")
+            return
         if snap is not None:
             log.warning("producer stalled: %s", json.dumps(snap))
             log.warning("producer stalled: task stacks\n%s", task_stacks())

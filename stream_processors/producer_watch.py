@@ -4,10 +4,13 @@ Faust's commit waits in `producer.flush()` until every record batch aiokafka hol
 acknowledged, and the stages wait for their own changelog batches the same way
 (changelog_batch.py). With Faust's default `producer_request_timeout` (1,200 s) a batch
 that is never acknowledged holds the worker for twenty minutes without a line in the
-log. `ProducerStallWatch` notices a batch older than `stall_after_s` and reports, once
-per stall, what aiokafka's own objects say: the batches per partition and their ages,
-which broker connections have requests in flight, whether the sender task still runs,
-whether a metadata update is pending. Read-only: it touches nothing it reads.
+log. `ProducerStallWatch` notices a batch older than `stall_after_s` and reports when
+the stall begins, then once per further interval while it lasts, what aiokafka's own
+objects say: the batches per partition and their ages, which broker connections have
+requests in flight, whether the sender task still runs, whether a metadata update is
+pending. Read-only: it touches nothing it reads. It reads aiokafka's private attributes
+(0.14), so the worker's timer logs and swallows any error it raises instead of letting a
+diagnostic stop the worker.
 """
 
 from __future__ import annotations
