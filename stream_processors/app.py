@@ -354,12 +354,11 @@ def create_app(
         """Log what the producer holds when a batch waits too long for the broker."""
         try:
             snap = stall_watch.check()
+            if snap is not None:
+                log.warning("producer stalled: %s", json.dumps(snap))
+                log.warning("producer stalled: task stacks\n%s", task_stacks())
         except Exception:  # noqa: BLE001 - a diagnostic must never stop the worker
             log.exception("producer stall watch failed")
-            return
-        if snap is not None:
-            log.warning("producer stalled: %s", json.dumps(snap))
-            log.warning("producer stalled: task stacks\n%s", task_stacks())
 
     @app.task
     async def diagnostics_on_sigusr1() -> None:

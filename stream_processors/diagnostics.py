@@ -80,7 +80,12 @@ def task_stacks() -> str:
     buf = io.StringIO()
     for task in asyncio.all_tasks():
         buf.write(f"--- {task.get_name()} {task.get_coro()!r}\n")
-        task.print_stack(limit=12, file=buf)
+        for frame in task.get_stack(limit=12):
+            # not Task.print_stack: its source lookup fails on a frame whose f_lineno is
+            # None (Python 3.11, a coroutine between two instructions), and a stall
+            # report must not crash the worker it reports on
+            code = frame.f_code
+            buf.write(f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}\n")
     return buf.getvalue()
 
 

@@ -1,4 +1,4 @@
-"""ProducerStallWatch: a batch unacknowledged too long is reported once, then reminded."""
+"""ProducerStallWatch: a batch unacknowledged too long is reported, then reminded; task stacks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
+from stream_processors.diagnostics import task_stacks
 from stream_processors.producer_watch import (
     ProducerStallWatch,
     producer_snapshot,
@@ -100,3 +101,21 @@ def test_snapshot_tells_queued_from_sent_and_unanswered() -> None:
     assert snap["muted_partitions"] == ["colisten.pairs/0"]
     assert snap["metadata_update"] == "none" and snap["accumulator_error"] is None
     assert snap["request_timeout_s"] == 40.0  # aiokafka's default
+
+
+def test_task_stacks_names_each_task_and_where_it_waits() -> None:
+    async def parked(event: asyncio.Event) -> None:
+        await event.wait()
+
+    async def run() -> str:
+        event = asyncio.Event()
+        task = asyncio.create_task(parked(event), name="parked-task")
+        await asyncio.sleep(0)  # it starts and waits
+        text = task_stacks()
+        event.set()
+        await task
+        return text
+
+    text = asyncio.run(run())
+    assert "--- parked-task" in text
+    assert "in parked" in text and "test_producer_watch.py:" in text
