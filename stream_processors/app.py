@@ -347,7 +347,6 @@ def create_app(
     stall_watch = ProducerStallWatch(
         lambda: getattr(app.producer, "_producer", None), cfg.producer_stall_s
     )
-    app.colisten_stall_watch = stall_watch  # type: ignore[attr-defined]
 
     @app.timer(min(cfg.producer_stall_s / 4, 5.0))
     async def watch_producer() -> None:

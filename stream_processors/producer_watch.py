@@ -52,11 +52,17 @@ def _batch(batch: Any, now: float) -> dict[str, Any]:
     }
 
 
-def unacknowledged_batches(producer: Any) -> list[Any]:
-    """Every record batch the aiokafka producer holds: queued, or sent and unanswered."""
+def _held_batches(producer: Any) -> tuple[list[Any], list[Any]]:
+    """The record batches the aiokafka producer holds: (queued, sent and unanswered)."""
     acc = producer._message_accumulator
     queued = [b for batches in acc._batches.values() for b in batches]
-    return queued + list(acc._pending_batches)
+    return queued, list(acc._pending_batches)
+
+
+def unacknowledged_batches(producer: Any) -> list[Any]:
+    """Every record batch the aiokafka producer holds: queued, or sent and unanswered."""
+    queued, sent = _held_batches(producer)
+    return queued + sent
 
 
 def producer_snapshot(
@@ -69,8 +75,7 @@ def producer_snapshot(
         producer._sender,
         producer.client,
     )
-    queued = [b for batches in acc._batches.values() for b in batches]
-    in_flight = list(acc._pending_batches)
+    queued, in_flight = _held_batches(producer)
     conns = {}
     for (node_id, group), conn in list(client._conns.items()):
         requests = list(getattr(conn, "_requests", ()))
@@ -114,27 +119,19 @@ class ProducerStallWatch:
         """When the current stall was last reported (None: no stall)."""
         self.stalls = 0
 
-    def oldest_age_s(self) -> float | None:
-        """Age of the oldest batch the producer holds unacknowledged (None: none)."""
-        producer = self._producer()
-        if producer is None:
-            return None
-        batches = unacknowledged_batches(producer)
-        if not batches:
-            return None
-        return self._now() - min(b._ctime for b in batches)
-
     def check(self) -> dict[str, Any] | None:
         """The producer's snapshot when a stall begins or is due a reminder, else None."""
-        age = self.oldest_age_s()
+        producer = self._producer()
+        batches = [] if producer is None else unacknowledged_batches(producer)
+        t = self._now()
+        age = t - min(b._ctime for b in batches) if batches else None
         if age is None or age <= self.stall_after_s:
             self._last_report = None  # delivered: any stall is over
             return None
-        t = self._now()
         if self._last_report is not None and t - self._last_report < self.stall_after_s:
             return None
         if self._last_report is None:
             self.stalls += 1
         self._last_report = t
-        snap = producer_snapshot(self._producer(), self._now)
+        snap = producer_snapshot(producer, self._now)
         return {"stalls": self.stalls, "oldest_age_s": round(age, 3), **snap}

@@ -65,9 +65,8 @@ class PartitionedRocksStore(Store):  # type: ignore[misc]
         partition = _partition.get()
         if partition is not None:
             return self._db_for_partition(partition).get(key)  # type: ignore[no-any-return]
-        found = self._get_bucket_for_key(
-            key
-        )  # by Faust's key index, else every database
+        # no partition named: Faust's key index, else every partition's database
+        found = self._get_bucket_for_key(key)
         return None if found is None else found[1]
 
     def _contains(self, key: bytes) -> bool:
