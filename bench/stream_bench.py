@@ -112,7 +112,8 @@ def consumed(rig: WorkerRig, admin: KafkaAdminClient) -> int:
 
 
 class RssSampler(threading.Thread):
-    """Samples the peak RSS of a process (and its children) every 0.2 s."""
+    """Samples the peak RSS of a process (and its children) every 0.2 s, and reads the
+    process's own CPU time (user + system, children not included) on demand."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -128,6 +129,11 @@ class RssSampler(threading.Thread):
             except psutil.Error:
                 return
             time.sleep(0.2)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the process itself has used so far."""
+        times = self.proc.cpu_times()
+        return float(times.user + times.system)
 
 
 def freshness(
@@ -254,7 +260,7 @@ def _bench(args: argparse.Namespace, tmp: Path) -> None:
         rig.start(f"bench{extra}")
     rss = RssSampler(worker.pid)
     rss.start()
-    first_progress = None
+    first_progress, first_cpu = None, 0.0
     next_report = started + 60
     while not caught_up(rig, admin, consumer):
         if time.perf_counter() >= next_report:
@@ -266,14 +272,19 @@ def _bench(args: argparse.Namespace, tmp: Path) -> None:
                 flush=True,
             )
         if first_progress is None and committed_offsets(admin, rig.app_id):
-            first_progress = time.perf_counter()
+            first_progress, first_cpu = time.perf_counter(), rss.cpu_s()
         rig.assert_alive()
         time.sleep(0.5)
-    done = time.perf_counter()
+    done, done_cpu = time.perf_counter(), rss.cpu_s()
     worker_rate = n / (done - (first_progress or started))
+    # the (first) worker process's CPU per event from its first commit to caught up:
+    # less sensitive than the rate to what else runs on a shared machine
+    one = first_progress is not None and args.workers == 1
+    cpu_us = (done_cpu - first_cpu) / n * 1e6 if one else float("nan")
     print(
         f"throughput: {n} events, worker {worker_rate:,.0f} ev/s, bare {bare:,.0f} ev/s, "
-        f"producer {n / produce_s:,.0f} ev/s, wall {done - started:.1f}s",
+        f"producer {n / produce_s:,.0f} ev/s, wall {done - started:.1f}s, "
+        f"worker CPU {cpu_us:,.0f} us/event",
         flush=True,
     )
     fresh = freshness(rig, world, args.probes, args.load, n) if args.probes else []

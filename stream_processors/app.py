@@ -74,13 +74,19 @@ class RestoringTable(faust.Table):  # type: ignore[misc]
     def put(self, key: str, value: Any, partition: int) -> None:
         """Set key with its changelog record on `partition` (batches have no one event).
 
-        With a `changelog` batch the record waits there until the stage sends the batch.
+        With a `changelog` batch the record waits there until the stage sends the batch;
+        an on-disk store then takes the record's bytes (the value is encoded once, and
+        the store holds what a restore from the changelog would write).
         """
         if self.changelog is None:
             put_with_partition(self, key, value, partition)
             return
-        set_in_store(self, key, value, partition)
-        self.changelog.add(self, partition, key, value)
+        key_bytes, value_bytes = self.changelog.add(self, partition, key, value)
+        if isinstance(self.data, rocks_store.PartitionedRocksStore):
+            self._sensor_on_set(self, key, value)
+            self.data.put_encoded(partition, key_bytes, value_bytes)
+        else:
+            set_in_store(self, key, value, partition)
 
 
 def dlq_record(raw: bytes | None, reasons: list[dict[str, Any]], source: str) -> bytes:

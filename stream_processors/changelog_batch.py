@@ -51,14 +51,18 @@ class ChangelogBatch:
         self.sent_records = 0
         self.sent_batches = 0
 
-    def add(self, table: Any, partition: int, key: Any, value: Any) -> None:
-        """Queue `table`'s changelog record for key on `partition` (value as stored)."""
+    def add(
+        self, table: Any, partition: int, key: Any, value: Any
+    ) -> tuple[bytes, bytes]:
+        """Queue `table`'s changelog record for key on `partition` (value as stored);
+        return its key and value bytes (what an on-disk store holds for them too)."""
         topic = table.changelog_topic
         key_bytes, _ = topic.prepare_key(key, table.key_serializer)
         value_bytes, _ = topic.prepare_value(value, table.value_serializer)
         self._records.setdefault((table, partition), []).append(
             (key_bytes, value_bytes)
         )
+        return key_bytes, value_bytes
 
     def pending(self) -> int:
         """Records queued and not yet sent."""

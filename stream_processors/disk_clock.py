@@ -6,6 +6,12 @@ clock keeps the same schedule in a local RocksDB database, ordered by (partition
 key), so `due` is a range scan. Watermarks stay in memory (one int per partition). The
 schedule is scratch: like the in-memory one it is rebuilt from the restored tables after
 every recovery, so the database is wiped when opened and written without a WAL.
+
+Two things in memory keep the database off the per-event path: the earliest expiry that
+may be scheduled per partition (a `due` before it returns at once instead of scanning),
+and the scheduled time of up to `remembered` recently scheduled keys (a `schedule` that
+would change nothing, the common case, skips the lookup). Both are exact, written
+through with the database.
 """
 
 from __future__ import annotations
@@ -30,8 +36,13 @@ def _time(ms: int) -> bytes:
 class DiskPartitionClock(PartitionClock):
     """Event time per partition in memory; keys due to expire in a RocksDB database."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, remembered: int = 50_000) -> None:
         super().__init__()
+        self.remembered = remembered
+        self._when: dict[tuple[int, str], bytes] = {}
+        """(partition, key) -> its scheduled expiry's bytes, for the latest keys."""
+        self._earliest: dict[int, int] = {}
+        """Partition -> no key of it is scheduled before this time (absent: none is)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         options = rocksdict.Options(raw_mode=True)
         options.create_if_missing(True)
@@ -46,21 +57,35 @@ class DiskPartitionClock(PartitionClock):
 
     def schedule(self, partition: int, key: str, expiry_ms: int) -> None:
         """As PartitionClock.schedule: one entry per key, the earliest expiry wins."""
+        when, memo = _time(expiry_ms), (partition, key)
+        scheduled = self._when.get(memo)
+        if scheduled is not None and scheduled <= when:
+            return
         part, name = _partition(partition), key.encode()
         index_key = b"n" + part + name
-        scheduled = self.db.get(index_key)
-        when = _time(expiry_ms)
-        if scheduled is not None:
-            if scheduled <= when:
+        if scheduled is None:
+            scheduled = self.db.get(index_key)
+            if scheduled is not None and scheduled <= when:
+                self._remember(memo, scheduled)
                 return
+        if scheduled is not None:
             self.db.delete(b"s" + part + scheduled + name)
         self.db.put(index_key, when)
         self.db.put(b"s" + part + when + name, b"")
+        self._remember(memo, when)
+        if expiry_ms < self._earliest.get(partition, expiry_ms + 1):
+            self._earliest[partition] = expiry_ms
+
+    def _remember(self, memo: tuple[int, str], when: bytes) -> None:
+        if memo not in self._when and len(self._when) >= self.remembered:
+            del self._when[next(iter(self._when))]  # the oldest remembered
+        self._when[memo] = when
 
     def due(self, partition: int) -> list[str]:
         """Remove and return the keys whose expiry is at or before the watermark."""
         now = self.now(partition)
-        if now < 0:
+        earliest = self._earliest.get(partition)
+        if now < 0 or earliest is None or earliest > now:
             return []
         part = _partition(partition)
         start, stop = b"s" + part, b"s" + part + _time(now + 1)
@@ -70,13 +95,20 @@ class DiskPartitionClock(PartitionClock):
         while it.valid() and it.key() < stop:
             found.append(it.key())
             it.next()
+        after = it.key() if it.valid() else None
         del it
+        if after is not None and after.startswith(start):  # the partition's next expiry
+            self._earliest[partition] = int.from_bytes(after[3:11], "big") - _OFFSET
+        else:
+            del self._earliest[partition]
         keys: list[str] = []
         for entry in found:
             name = entry[11:]  # b"s" + 2 partition bytes + 8 time bytes
             self.db.delete(entry)
             self.db.delete(b"n" + part + name)
-            keys.append(name.decode())
+            key = name.decode()
+            self._when.pop((partition, key), None)
+            keys.append(key)
         return keys
 
     def reset(self, partition: int) -> None:
@@ -84,6 +116,8 @@ class DiskPartitionClock(PartitionClock):
         part, after = _partition(partition), _partition(partition + 1)
         self.db.delete_range(b"s" + part, b"s" + after)
         self.db.delete_range(b"n" + part, b"n" + after)
+        self._earliest.pop(partition, None)
+        self._when = {m: w for m, w in self._when.items() if m[0] != partition}
 
     def close(self) -> None:
         """Close the database."""

@@ -61,6 +61,11 @@ class PartitionedRocksStore(Store):  # type: ignore[misc]
             return
         self._db_for_partition(partition).put(key, value)
 
+    def put_encoded(self, partition: int, key: bytes, value: bytes) -> None:
+        """Write a key's stored bytes (its changelog record's, as a restore writes them)
+        to `partition`'s database."""
+        self._db_for_partition(partition).put(key, value)
+
     def _get(self, key: bytes) -> bytes | None:
         partition = _partition.get()
         if partition is not None:

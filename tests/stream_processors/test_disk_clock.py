@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from stream_processors.clock import PartitionClock
 from stream_processors.disk_clock import DiskPartitionClock
 
@@ -56,13 +58,21 @@ def test_reopening_starts_empty(tmp_path: Path) -> None:
     assert again.due(0) == []
 
 
-def test_random_schedules_agree_with_the_in_memory_clock(tmp_path: Path) -> None:
+@pytest.mark.parametrize("remembered", [50_000, 3])
+def test_random_schedules_agree_with_the_in_memory_clock(
+    tmp_path: Path, remembered: int
+) -> None:
+    """Also with a memo of 3 keys (most schedules look the database up) and resets."""
     rng = random.Random(3)
-    memory, disk = PartitionClock(), DiskPartitionClock(tmp_path / "clock")
+    memory = PartitionClock()
+    disk = DiskPartitionClock(tmp_path / "clock", remembered=remembered)
     keys = [f"a{i}|p{j}" for i in range(20) for j in range(5)]
     for step in range(3000):
         part = rng.randrange(4)
-        if rng.random() < 0.7:
+        if rng.random() < 0.01:
+            memory.reset(part)
+            disk.reset(part)
+        elif rng.random() < 0.7:
             key, when = rng.choice(keys), rng.randrange(-1000, 10_000)
             memory.schedule(part, key, when)
             disk.schedule(part, key, when)
@@ -70,3 +80,17 @@ def test_random_schedules_agree_with_the_in_memory_clock(tmp_path: Path) -> None
             ts = rng.randrange(-1000, 10_000)
             assert memory.advance(part, ts) == disk.advance(part, ts)
             assert sorted(memory.due(part)) == sorted(disk.due(part)), step
+    assert len(disk._when) <= remembered
+
+
+def test_due_before_the_earliest_expiry_does_not_scan(tmp_path: Path) -> None:
+    clock = DiskPartitionClock(tmp_path / "clock")
+    clock.schedule(0, "a", 100)
+    clock.schedule(0, "b", 300)
+    clock.advance(0, 150)
+    assert clock.due(0) == ["a"]
+    clock.db.put(b"s" + (0).to_bytes(2, "big") + b"\x00" * 8 + b"stray", b"")
+    clock.advance(0, 250)  # "b" (300) is the partition's earliest: no scan, no stray
+    assert clock.due(0) == []
+    clock.advance(0, 300)
+    assert clock.due(0) == ["stray", "b"]  # a scan from the partition's start

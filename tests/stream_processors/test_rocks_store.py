@@ -11,16 +11,21 @@ from stream_processors import rocks_store
 from stream_processors.rocks_store import PartitionedRocksStore, in_partition
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> PartitionedRocksStore:
-    """The store of a 4-partition table, its databases opened (no broker needed)."""
+def rocks_app(tmp_path: Path) -> faust.App:
+    """A Faust app whose tables use the worker's on-disk store (never started)."""
     rocks_store.register()
-    app = faust.App(
+    return faust.App(
         "rocks-store-test",
         broker="kafka://127.0.0.1:1",
         store=rocks_store.STORE_URL,
         datadir=str(tmp_path),
     )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> PartitionedRocksStore:
+    """The store of a 4-partition table, its databases opened (no broker needed)."""
+    app = rocks_app(tmp_path)
     table = app.Table("states", partitions=4, options=dict(rocks_store.ROCKSDB_OPTIONS))
     data = table.data
     assert isinstance(data, PartitionedRocksStore)
@@ -84,3 +89,30 @@ def test_small_rocksdb_buffers_are_used(store: PartitionedRocksStore) -> None:
     options = store.rocksdb_options
     assert options.block_cache_size == rocks_store.ROCKSDB_OPTIONS["block_cache_size"]
     assert options.write_buffer_size == rocks_store.ROCKSDB_OPTIONS["write_buffer_size"]
+
+
+def test_a_stage_write_stores_its_changelog_records_bytes(tmp_path: Path) -> None:
+    """RestoringTable.put encodes once: the database holds the changelog record's bytes
+    (what a restore from the changelog would write), and reads decode them back."""
+    from stream_processors.app import RestoringTable
+    from stream_processors.changelog_batch import ChangelogBatch
+
+    app = rocks_app(tmp_path)
+    table = app.tables.add(
+        RestoringTable(
+            app,
+            name="users",
+            default=dict,
+            partitions=4,
+            options=dict(rocks_store.ROCKSDB_OPTIONS),
+        )
+    )
+    table.changelog = ChangelogBatch(lambda: None)  # records queued, nothing sent
+    table.put("u1", {"n": 1, "items": ["a"]}, 2)
+    [((queued_table, partition), [(key_bytes, value_bytes)])] = (
+        table.changelog._records.items()
+    )
+    assert queued_table is table and partition == 2
+    assert table.data._dbs[2].get(key_bytes) == value_bytes
+    with in_partition(2):
+        assert table["u1"] == {"n": 1, "items": ["a"]}
