@@ -8,7 +8,8 @@ schedule is scratch: like the in-memory one it is rebuilt from the restored tabl
 every recovery, so the database is wiped when opened and written without a WAL.
 
 Two things in memory keep the database off the per-event path: the earliest expiry that
-may be scheduled per partition (a `due` before it returns at once instead of scanning),
+may be scheduled per partition (a `due` before it returns at once instead of scanning,
+and a scan starts there, past the deleted entries of earlier scans),
 and the scheduled time of up to `remembered` recently scheduled keys (a `schedule` that
 would change nothing, the common case, skips the lookup). Both are exact, written
 through with the database.
@@ -91,7 +92,10 @@ class DiskPartitionClock(PartitionClock):
         start, stop = b"s" + part, b"s" + part + _time(now + 1)
         found: list[bytes] = []
         it = self.db.iter()
-        it.seek(start)
+        # from the earliest expiry, not the partition's start: the entries `due` deleted
+        # lie before it, and a seek would step over each of their tombstones until a
+        # compaction drops them (11.7% of the worker's loop on `small`)
+        it.seek(start + _time(earliest))
         while it.valid() and it.key() < stop:
             found.append(it.key())
             it.next()

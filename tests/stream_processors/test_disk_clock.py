@@ -83,14 +83,17 @@ def test_random_schedules_agree_with_the_in_memory_clock(
     assert len(disk._when) <= remembered
 
 
-def test_due_before_the_earliest_expiry_does_not_scan(tmp_path: Path) -> None:
+def test_due_scans_only_from_the_earliest_expiry(tmp_path: Path) -> None:
+    """An entry written behind the clock's back, before the earliest scheduled expiry,
+    is never seen: no scan before that expiry, and scans start at it."""
     clock = DiskPartitionClock(tmp_path / "clock")
     clock.schedule(0, "a", 100)
     clock.schedule(0, "b", 300)
     clock.advance(0, 150)
     assert clock.due(0) == ["a"]
-    clock.db.put(b"s" + (0).to_bytes(2, "big") + b"\x00" * 8 + b"stray", b"")
-    clock.advance(0, 250)  # "b" (300) is the partition's earliest: no scan, no stray
+    stray = b"s" + (0).to_bytes(2, "big") + (200 + (1 << 63)).to_bytes(8, "big")
+    clock.db.put(stray + b"stray", b"")
+    clock.advance(0, 250)
     assert clock.due(0) == []
     clock.advance(0, 300)
-    assert clock.due(0) == ["stray", "b"]  # a scan from the partition's start
+    assert clock.due(0) == ["b"]
