@@ -44,10 +44,11 @@ class StreamConfig:
     partitions: int = field(default_factory=lambda: settings().partitions)
     """Partitions of the keyed topics: COLISTEN_PARTITIONS unless this worker's own
     COLISTEN_STREAM_PARTITIONS says otherwise."""
-    store: str = "memory://"
-    """Table store: memory:// (Python dicts, restored from the changelogs on start) or
-    rocksdb:// (one RocksDB database per table partition under data_dir, restored only
-    past its last persisted changelog offset; state beyond memory belongs there). The
+    store: str = "rocksdb://"
+    """Table store: rocksdb:// (one RocksDB database per table partition under data_dir,
+    restored only past its last persisted changelog offset, so state can outgrow memory;
+    the default since it runs level with memory:// on `small`, bench/RESULTS.md session
+    19) or memory:// (Python dicts, restored from the changelogs on every start). The
     rocksdb:// store is `rocks_store.PartitionedRocksStore`: Faust's own takes each
     write's partition from the current event, which a batch write does not have."""
     data_dir: Path = field(default_factory=stream_dir)

@@ -8,15 +8,17 @@ from colisten.settings import ConfigError
 from stream_processors.config import StreamConfig
 
 
-def test_memory_store_is_the_default_and_accepted() -> None:
-    assert StreamConfig(bootstrap="127.0.0.1:1").store == "memory://"
+def test_rocksdb_store_is_the_default_and_memory_accepted() -> None:
+    assert StreamConfig(bootstrap="127.0.0.1:1").store == "rocksdb://"
+    memory = StreamConfig(bootstrap="127.0.0.1:1", store="memory://")
+    assert memory.store == "memory://" and not memory.tables_on_disk
 
 
-def test_rocksdb_store_is_accepted_from_the_environment(
+def test_the_store_is_taken_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("COLISTEN_STREAM_STORE", "rocksdb://")
-    assert StreamConfig.from_env().store == "rocksdb://"
+    monkeypatch.setenv("COLISTEN_STREAM_STORE", "memory://")
+    assert StreamConfig.from_env().store == "memory://"
 
 
 def test_unknown_store_is_rejected_with_the_choices() -> None:
