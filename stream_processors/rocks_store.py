@@ -3,7 +3,8 @@
 Faust's `rocksdb://` store takes the partition of every write, and of most reads, from
 the *current event* (`faust.stores.rocksdb.Store._set` asserts one exists). The worker
 folds a whole batch and then writes each changed key with an explicit changelog
-partition (`working_set.put_with_partition`), so the current event is absent or belongs
+partition (`app.RestoringTable.put`, which hands this store the changelog record's
+bytes, or `working_set.put_with_partition`), so the current event is absent or belongs
 to another key. This subclass takes each read's and write's partition from
 `in_partition(partition)` (the stages always know it: a key arrives on one partition
 only), so a read is one lookup in one database. Faust's own path, kept for a read
@@ -59,9 +60,9 @@ class PartitionedRocksStore(Store):  # type: ignore[misc]
         if partition is None:  # an ordinary per-event write: Faust's own path
             super()._set(key, value)
             return
-        self._db_for_partition(partition).put(key, value)
+        self.put_encoded(partition, key, value)
 
-    def put_encoded(self, partition: int, key: bytes, value: bytes) -> None:
+    def put_encoded(self, partition: int, key: bytes, value: bytes | None) -> None:
         """Write a key's stored bytes (its changelog record's, as a restore writes them)
         to `partition`'s database."""
         self._db_for_partition(partition).put(key, value)
