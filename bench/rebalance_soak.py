@@ -9,7 +9,7 @@ still differs `--grace` seconds later lost events; one that does not get there w
 its consumer snapshot and asyncio task stacks), takes `py-spy dump` of each, records
 the group's committed offsets against the end offsets, and keeps the logs under `--out`.
 
-    PYTHONPATH=. python bench/rebalance_soak.py --runs 30 --hog 2 --store memory://
+    PYTHONPATH=. python bench/rebalance_soak.py --runs 30 --hog 2 --store rocksdb://
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--events", type=int, default=10_000)
-    ap.add_argument("--store", default="memory://")
+    ap.add_argument("--store", default="rocksdb://")
     ap.add_argument("--hog", type=int, default=2, help="CPU-burning processes beside")
     ap.add_argument("--rate", type=float, default=0.0, help="replay events/s (0: max)")
     ap.add_argument("--join-after", type=float, default=0.0)

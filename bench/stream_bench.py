@@ -1,7 +1,7 @@
 """Stream worker benchmarks: throughput vs a bare consumer, freshness under load, peak RSS.
 
     python bench/stream_bench.py --scale small [--events N] [--online sqlite|redis]
-                                 [--workers N]
+                                 [--workers N] [--world DIR] [--table-store URL]
 
 Throughput: the world's events are produced to a fresh topic first; then (1) a bare
 kafka-python loop that only deserialises the JSON consumes the topic, and (2) one stream
@@ -213,6 +213,9 @@ def main() -> None:
     """Run the benchmarks and print a markdown summary."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", default="small")
+    ap.add_argument(
+        "--world", type=Path, default=None, help="an existing world (seed 7) to replay"
+    )
     ap.add_argument("--events", type=int, default=None)
     ap.add_argument("--online", default="sqlite", choices=["sqlite", "redis"])
     ap.add_argument(
@@ -223,7 +226,7 @@ def main() -> None:
         "--workers", type=int, default=1, help="worker processes (peak RSS: the first)"
     )
     ap.add_argument(
-        "--table-store", default="memory://", choices=["memory://", "rocksdb://"]
+        "--table-store", default="rocksdb://", choices=["memory://", "rocksdb://"]
     )
     args = ap.parse_args()
 
@@ -236,8 +239,9 @@ def main() -> None:
 
 def _bench(args: argparse.Namespace, tmp: Path) -> None:
     """Generate the world under tmp, replay it through the worker, print the figures."""
-    world = tmp / "world"
-    generate_world(args.scale, 7, world, progress=False)
+    world = args.world or tmp / "world"
+    if args.world is None:
+        generate_world(args.scale, 7, world, progress=False)
     cfg = FeatureStoreConfig(online=args.online, data_dir=tmp / "feast")
     if args.online == "redis":
         import redis

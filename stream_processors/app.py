@@ -27,7 +27,7 @@ from feature_repo.config import FeatureStoreConfig
 from feature_repo.definitions import PUSH_FED, PUSH_FED_LAYOUTS
 from feature_repo.online_write import OnlineWriter
 from feature_repo.store import apply_definitions, open_store
-from stream_processors import rocks_store, stage2_records
+from stream_processors import malloc_tuning, rocks_store, stage2_records
 from stream_processors.ack_gate import AckGate
 from stream_processors.batching import safe_highwater, take_batches
 from stream_processors.changelog_batch import ChangelogBatch, faust_aiokafka_producer
@@ -98,16 +98,19 @@ def dlq_record(raw: bytes | None, reasons: list[dict[str, Any]], source: str) ->
 
 
 def make_sink(
-    store_cfg: FeatureStoreConfig, writer_process: bool = True
+    store_cfg: FeatureStoreConfig,
+    writer_process: bool = True,
+    malloc: tuple[int, float] = (0, 0.0),
 ) -> FeatureSink:
     """The sink for the four push-fed views, on a store with the definitions applied.
 
-    With writer_process, online writes run in a child process (`WriterProcess`).
+    With writer_process, online writes run in a child process (`WriterProcess`) with
+    `malloc` = (arenas, trim interval) applied (malloc_tuning.py).
     """
     store = open_store(store_cfg)
     apply_definitions(store, store_cfg)
     writer: OnlineWriter | WriterProcess = (
-        WriterProcess(store_cfg)
+        WriterProcess(store_cfg, *malloc)
         if writer_process
         else OnlineWriter(store, PUSH_FED_LAYOUTS)
     )
@@ -126,6 +129,9 @@ def faust_settings(cfg: StreamConfig) -> dict[str, Any]:
     datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
     if cfg.tables_on_disk:
         rocks_store.register()
+        rocks_store.share_memory(
+            cfg.rocksdb_block_cache_mb * 2**20, cfg.rocksdb_write_buffers_mb * 2**20
+        )
     return {
         "broker": f"kafka://{cfg.bootstrap}",
         "store": rocks_store.STORE_URL if cfg.tables_on_disk else cfg.store,
@@ -188,7 +194,9 @@ def create_app(
     )
     users.changelog = changelog1
     pairs.changelog = items.changelog = changelog2
-    sink = make_sink(store_cfg, cfg.writer_process)
+    sink = make_sink(
+        store_cfg, cfg.writer_process, (cfg.malloc_arenas, cfg.malloc_trim_s)
+    )
     app.colisten_sink = sink  # type: ignore[attr-defined]
     clock1, clock2 = (
         (
@@ -365,6 +373,13 @@ def create_app(
         except Exception:  # noqa: BLE001 - a diagnostic must never stop the worker
             log.exception("producer stall watch failed")
 
+    if cfg.malloc_trim_s:
+
+        @app.timer(cfg.malloc_trim_s)
+        async def give_back_freed_memory() -> None:
+            """Return the memory batches freed to the kernel (malloc_tuning.py)."""
+            await asyncio.get_running_loop().run_in_executor(None, malloc_tuning.trim)
+
     @app.task
     async def diagnostics_on_sigusr1() -> None:
         """`kill -USR1 <worker>` logs what the consumer is doing (see diagnostics.py)."""
@@ -387,6 +402,7 @@ def run_worker(cfg: StreamConfig | None = None, loglevel: str | None = None) -> 
 
     cfg = cfg or StreamConfig.from_env()
     apply_gc_threshold(cfg.gc_threshold)
+    malloc_tuning.limit_arenas(cfg.malloc_arenas)  # before the worker's threads start
     app = create_app(cfg)
     level = loglevel or cfg.loglevel
     sys.argv = ["colisten-stream", "worker", "--loglevel", level, "--without-web"]

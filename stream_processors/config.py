@@ -88,6 +88,18 @@ class StreamConfig:
     generations and set off full collections that scan every live state: the worker
     slowed as its tables grew (bench/RESULTS.md, session 11). The states themselves hold
     no reference cycles, so reference counting frees them either way."""
+    rocksdb_block_cache_mb: int = 64
+    """rocksdb://: one block cache for all the worker's databases (12 table partitions on
+    4 partitions, and the two expiry clocks)..."""
+    rocksdb_write_buffers_mb: int = 64
+    """...and one budget for all their memtables (a flush starts past it)."""
+    malloc_arenas: int = 2
+    """glibc malloc arenas of the worker and its writer child (0: glibc's default, up to
+    8 per core). Each thread that allocates (the flush executor, aiokafka's consumer,
+    RocksDB's background jobs) otherwise gets an arena of its own, holding freed memory
+    as RSS (malloc_tuning.py)."""
+    malloc_trim_s: float = 10.0
+    """Give freed malloc memory back to the kernel at least this often (0: never)."""
     writer_process: bool = True
     """Write the online store from a child process, off the worker's interpreter lock."""
     loglevel: str = "warn"
@@ -117,6 +129,10 @@ class StreamConfig:
             )
         if self.gc_threshold < 0:
             raise ConfigError("gc_threshold must be >= 0")
+        if self.rocksdb_block_cache_mb < 1 or self.rocksdb_write_buffers_mb < 1:
+            raise ConfigError("rocksdb memory budgets must be >= 1 MiB")
+        if self.malloc_arenas < 0 or self.malloc_trim_s < 0:
+            raise ConfigError("malloc_arenas and malloc_trim_s must be >= 0")
         if self.backlog_records < 0:
             raise ConfigError("backlog_records must be >= 0")
         if self.state_cache < 0:

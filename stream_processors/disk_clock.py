@@ -21,6 +21,7 @@ from pathlib import Path
 
 import rocksdict
 
+from stream_processors import rocks_store
 from stream_processors.clock import PartitionClock
 
 _OFFSET = 1 << 63  # expiry times as unsigned big-endian: byte order is time order
@@ -49,6 +50,7 @@ class DiskPartitionClock(PartitionClock):
         options.create_if_missing(True)
         options.set_write_buffer_size(8 * 1024**2)
         options.set_max_write_buffer_number(2)
+        rocks_store.use_shared_memory(options)
         if path.exists():
             rocksdict.Rdict.destroy(str(path), options)
         self.db = rocksdict.Rdict(str(path), options=options)

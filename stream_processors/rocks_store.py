@@ -22,7 +22,8 @@ from contextvars import ContextVar
 from typing import Any
 
 import faust.stores
-from faust.stores.rocksdb import Store
+import rocksdict
+from faust.stores.rocksdb import RocksDBOptions, Store
 
 STORE_URL = "colisten-rocksdb://"
 """The URL the worker gives Faust for this store (`StreamConfig.store="rocksdb://"`)."""
@@ -37,7 +38,46 @@ ROCKSDB_OPTIONS: dict[str, Any] = {
 }
 """Per partition database. Faust's defaults (64 MiB × 3 write buffers and a 2 GiB block
 cache per database) would let 12 databases grow past the worker's memory budget, and
-each could open up to 90% of the process's file limit."""
+each could open up to 90% of the process's file limit. With `share_memory` the block
+cache and the write buffers' total are the process's, not each database's."""
+
+_shared: tuple[rocksdict.Cache, rocksdict.WriteBufferManager] | None = None
+
+
+def share_memory(block_cache_bytes: int, write_buffer_bytes: int) -> None:
+    """Every database opened after this (tables and expiry clocks) shares one block cache
+    of `block_cache_bytes` and keeps its memtables within one `write_buffer_bytes`
+    budget: the worker's RocksDB memory stops growing with its number of databases."""
+    global _shared
+    _shared = (
+        rocksdict.Cache(block_cache_bytes),
+        rocksdict.WriteBufferManager(write_buffer_bytes, False),
+    )
+
+
+def use_shared_memory(options: rocksdict.Options, bloom_bits: int = 3) -> None:
+    """Point `options` at the process's shared block cache and write-buffer budget
+    (nothing when `share_memory` was not called)."""
+    if _shared is None:
+        return
+    cache, write_buffers = _shared
+    table = rocksdict.BlockBasedOptions()
+    table.set_bloom_filter(bloom_bits, block_based=True)
+    table.set_block_cache(cache)
+    table.set_index_type(rocksdict.BlockBasedIndexType.binary_search())
+    options.set_block_based_table_factory(table)
+    options.set_write_buffer_manager(write_buffers)
+
+
+class SharedMemoryOptions(RocksDBOptions):  # type: ignore[misc]
+    """Faust's per-database options, with the shared cache and budget when set."""
+
+    def as_options(self) -> rocksdict.Options:
+        """Faust's options, then `use_shared_memory`."""
+        options = super().as_options()
+        use_shared_memory(options, self.bloom_filter_size)
+        return options
+
 
 _partition: ContextVar[int | None] = ContextVar("_partition", default=None)
 
@@ -54,6 +94,12 @@ def in_partition(partition: int) -> Iterator[None]:
 
 class PartitionedRocksStore(Store):  # type: ignore[misc]
     """A RocksDB store whose reads and writes name their partition."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rocksdb_options = SharedMemoryOptions(
+            **self.options, use_rocksdict=self.use_rocksdict
+        )
 
     def _set(self, key: bytes, value: bytes | None) -> None:
         partition = _partition.get()

@@ -20,11 +20,13 @@ import logging
 import multiprocessing as mp
 import signal
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
 from feature_repo.config import FeatureStoreConfig
+from stream_processors import malloc_tuning
 
 log = logging.getLogger(__name__)
 _START_TIMEOUT_S = 120.0
@@ -34,9 +36,16 @@ class StoreWriteError(RuntimeError):
     """The child could not write a batch; the message is the child's error."""
 
 
-def _serve(conn: Connection, store_cfg: FeatureStoreConfig) -> None:
+def _serve(
+    conn: Connection,
+    store_cfg: FeatureStoreConfig,
+    malloc_arenas: int = 0,
+    malloc_trim_s: float = 0.0,
+) -> None:
     """Child main: open the store, then write each batch received until told to stop."""
     from colisten.lean import block_torch
+
+    malloc_tuning.limit_arenas(malloc_arenas)
 
     # SIGTERM/SIGINT sent to the worker's process group (a supervisor, Ctrl-C) must not
     # kill the writer before the worker's final flush; the worker closes it, or its EOF does
@@ -53,6 +62,7 @@ def _serve(conn: Connection, store_cfg: FeatureStoreConfig) -> None:
         conn.send((False, f"writer start failed: {exc!r}"))
         return
     conn.send((True, 0))
+    trimmed = time.monotonic()
     while True:
         try:
             batches = conn.recv()
@@ -64,13 +74,25 @@ def _serve(conn: Connection, store_cfg: FeatureStoreConfig) -> None:
             conn.send((True, writer.write(batches)))
         except Exception as exc:  # noqa: BLE001 - every store error goes back to the sink
             conn.send((False, repr(exc)))
+        del batches  # freed before a trim
+        if malloc_trim_s and time.monotonic() - trimmed >= malloc_trim_s:
+            malloc_tuning.trim()
+            trimmed = time.monotonic()
 
 
 class WriterProcess:
     """`OnlineWriter` in a child process: write() ships a batch and waits for the result."""
 
-    def __init__(self, store_cfg: FeatureStoreConfig) -> None:
+    def __init__(
+        self,
+        store_cfg: FeatureStoreConfig,
+        malloc_arenas: int = 0,
+        malloc_trim_s: float = 0.0,
+    ) -> None:
+        """Start the child; it caps its malloc arenas and trims freed memory as given
+        (malloc_tuning.py; 0: glibc's defaults)."""
         self.store_cfg = store_cfg
+        self._malloc = (malloc_arenas, malloc_trim_s)
         self._ctx = mp.get_context("spawn")  # no forked event loop or Kafka sockets
         self._lock = threading.Lock()
         self._proc: Any = None
@@ -82,7 +104,7 @@ class WriterProcess:
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
             target=_serve,
-            args=(child, self.store_cfg),
+            args=(child, self.store_cfg, *self._malloc),
             name="colisten-store-writer",
             daemon=True,
         )

@@ -29,6 +29,10 @@ def test_unknown_store_is_rejected_with_the_choices() -> None:
 def test_bad_numbers_are_rejected() -> None:
     with pytest.raises(ConfigError, match="partitions"):
         StreamConfig(bootstrap="127.0.0.1:1", partitions=0)
+    with pytest.raises(ConfigError, match="rocksdb memory budgets"):
+        StreamConfig(bootstrap="127.0.0.1:1", rocksdb_block_cache_mb=0)
+    with pytest.raises(ConfigError, match="malloc_arenas"):
+        StreamConfig(bootstrap="127.0.0.1:1", malloc_trim_s=-1)
 
 
 def test_partitions_follow_colisten_partitions_unless_the_worker_says_otherwise(

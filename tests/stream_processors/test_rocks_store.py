@@ -116,3 +116,38 @@ def test_a_stage_write_stores_its_changelog_records_bytes(tmp_path: Path) -> Non
     assert table.data._dbs[2].get(key_bytes) == value_bytes
     with in_partition(2):
         assert table["u1"] == {"n": 1, "items": ["a"]}
+
+
+def test_every_database_shares_one_cache_and_one_write_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After share_memory, the table partitions' and the expiry clock's memtables count
+    against one budget, and reads fill one block cache."""
+    from stream_processors.disk_clock import DiskPartitionClock
+
+    monkeypatch.setattr(rocks_store, "_shared", None)  # restored after the test
+    rocks_store.share_memory(8 * 2**20, 64 * 2**20)
+    assert rocks_store._shared is not None
+    cache, budget = rocks_store._shared
+    app = rocks_app(tmp_path)
+    data = app.Table(
+        "states", partitions=4, options=dict(rocks_store.ROCKSDB_OPTIONS)
+    ).data
+    assert isinstance(data, PartitionedRocksStore)
+    for partition in range(4):
+        with in_partition(partition):
+            for i in range(1000):
+                data._set(f"k{i}".encode(), b"x" * 100)
+    tables = budget.get_usage()
+    assert tables > 0
+    clock = DiskPartitionClock(tmp_path / "clock")
+    for i in range(1000):
+        clock.schedule(0, f"k{i}", i)
+    assert budget.get_usage() > tables
+
+    assert cache.get_usage() < 100_000
+    for partition in range(4):
+        data._dbs[partition].flush(True)
+        with in_partition(partition):
+            assert data._get(b"k7") == b"x" * 100
+    assert cache.get_usage() > 4 * 4096  # a data block of each database

@@ -41,7 +41,8 @@ def _read(cfg: FeatureStoreConfig) -> int | None:
 def test_writes_errors_and_restart(tmp_path: Path) -> None:
     cfg = FeatureStoreConfig(online="sqlite", data_dir=tmp_path / "feast")
     apply_definitions(open_store(cfg), cfg)
-    writer = WriterProcess(cfg)
+    # the worker's malloc settings, a trim after every write (malloc_tuning.py)
+    writer = WriterProcess(cfg, malloc_arenas=2, malloc_trim_s=1e-9)
     try:
         assert writer.write({user_weak_signals.VIEW: _rows(3)}) == 1
         assert _read(cfg) == 3
