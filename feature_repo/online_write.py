@@ -86,8 +86,16 @@ class ViewLayout:
 class OnlineWriter:
     """Writes the latest absolute rows of several views to the store's online store."""
 
-    def __init__(self, store: FeatureStore, layouts: Sequence[ViewLayout]) -> None:
+    def __init__(
+        self,
+        store: FeatureStore,
+        layouts: Sequence[ViewLayout],
+        sqlite_cache_mb: int = 128,
+    ) -> None:
+        """Write layouts' views into store; SQLite keeps up to sqlite_cache_mb of pages
+        (bulk loads want many; a stream writer's small upserts do with few)."""
         self.store = store
+        self.sqlite_cache_mb = sqlite_cache_mb
         self.layouts = {lay.view: lay for lay in layouts}
         self._views: dict[str, FeatureView] = {
             v: store.get_feature_view(v) for v in self.layouts
@@ -194,7 +202,7 @@ class OnlineWriter:
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-131072")  # 128 MiB of pages for bulk loads
+            conn.execute(f"PRAGMA cache_size=-{self.sqlite_cache_mb * 1024}")  # KiB
             self._conn = conn
         return self._conn
 

@@ -48,7 +48,7 @@ from stream_processors.working_set import (
     put_with_partition,
     set_in_store,
 )
-from stream_processors.writer_process import WriterProcess
+from stream_processors.writer_process import WriterLimits, WriterProcess
 
 log = logging.getLogger(__name__)
 RESTORE_CHUNK = 20_000
@@ -100,17 +100,17 @@ def dlq_record(raw: bytes | None, reasons: list[dict[str, Any]], source: str) ->
 def make_sink(
     store_cfg: FeatureStoreConfig,
     writer_process: bool = True,
-    malloc: tuple[int, float] = (0, 0.0),
+    limits: WriterLimits | None = None,
 ) -> FeatureSink:
     """The sink for the four push-fed views, on a store with the definitions applied.
 
-    With writer_process, online writes run in a child process (`WriterProcess`) with
-    `malloc` = (arenas, trim interval) applied (malloc_tuning.py).
+    With writer_process, online writes run in a child process (`WriterProcess`) that
+    keeps within `limits`.
     """
     store = open_store(store_cfg)
     apply_definitions(store, store_cfg)
     writer: OnlineWriter | WriterProcess = (
-        WriterProcess(store_cfg, *malloc)
+        WriterProcess(store_cfg, limits)
         if writer_process
         else OnlineWriter(store, PUSH_FED_LAYOUTS)
     )
@@ -194,9 +194,7 @@ def create_app(
     )
     users.changelog = changelog1
     pairs.changelog = items.changelog = changelog2
-    sink = make_sink(
-        store_cfg, cfg.writer_process, (cfg.malloc_arenas, cfg.malloc_trim_s)
-    )
+    sink = make_sink(store_cfg, cfg.writer_process, cfg.writer_limits)
     app.colisten_sink = sink  # type: ignore[attr-defined]
     clock1, clock2 = (
         (
@@ -206,10 +204,20 @@ def create_app(
         if on_disk
         else (PartitionClock(), PartitionClock())
     )
+    keep_bytes = cfg.state_cache_mb * 2**20  # per working set
     stage1 = UserStage(
-        users, sink, clock1, n, cfg.window_ms, cfg.recent_items, cfg.state_cache
+        users,
+        sink,
+        clock1,
+        n,
+        cfg.window_ms,
+        cfg.recent_items,
+        cfg.state_cache,
+        keep_bytes,
     )
-    stage2 = PairStage(pairs, items, sink, clock2, n, cfg.window_ms, cfg.state_cache)
+    stage2 = PairStage(
+        pairs, items, sink, clock2, n, cfg.window_ms, cfg.state_cache, keep_bytes
+    )
     app.colisten_stages = (stage1, stage2)  # type: ignore[attr-defined]
 
     async def dead_letter(event: faust.EventT, reasons: list[dict[str, Any]]) -> None:

@@ -14,6 +14,7 @@ from colisten.settings import (
     stream_dir,
 )
 from colisten.timeunits import DAY_MS
+from stream_processors.writer_process import WriterLimits
 
 STORES = ("memory://", "rocksdb://")
 """The table stores the worker supports (see StreamConfig.store)."""
@@ -80,7 +81,11 @@ class StreamConfig:
     """Stage-2 records per colisten.pairs message (keeps messages well under 1 MB)."""
     state_cache: int = 20_000
     """Decoded states each stage keeps between batches, per table (0: decode every batch;
-    see working_set). Bounds the extra memory; a restore drops them."""
+    see working_set). A restore drops them."""
+    state_cache_mb: int = 32
+    """...and at most this many MiB of them per table's working set (four: users, pairs,
+    items' popularities, item-users), by the states' own estimate: the count alone does
+    not bound memory, as states grow with their history (bench/RESULTS.md, session 21)."""
     gc_threshold: int = 100_000
     """Allocations between two young-generation runs of Python's cyclic garbage collector
     in the worker (Python's default is 700; 0 keeps it). A batch allocates far more than
@@ -102,6 +107,12 @@ class StreamConfig:
     """Give freed malloc memory back to the kernel at least this often (0: never)."""
     writer_process: bool = True
     """Write the online store from a child process, off the worker's interpreter lock."""
+    writer_rows_per_send: int = 2000
+    """Rows per message to the writer child, each its own store transaction: bounds the
+    child's memory while a catching-up worker flushes tens of thousands of rows."""
+    writer_sqlite_cache_mb: int = 16
+    """The writer's SQLite page cache (a bulk load's 128 MiB buys a stream's upserts
+    little: bench/RESULTS.md, session 21)."""
     loglevel: str = "warn"
     """Faust worker log level: crit, error, warn, info or debug."""
     producer_stall_s: float = 60.0
@@ -133,10 +144,14 @@ class StreamConfig:
             raise ConfigError("rocksdb memory budgets must be >= 1 MiB")
         if self.malloc_arenas < 0 or self.malloc_trim_s < 0:
             raise ConfigError("malloc_arenas and malloc_trim_s must be >= 0")
+        if self.writer_rows_per_send < 1 or self.writer_sqlite_cache_mb < 1:
+            raise ConfigError(
+                "writer_rows_per_send and writer_sqlite_cache_mb must be >= 1"
+            )
         if self.backlog_records < 0:
             raise ConfigError("backlog_records must be >= 0")
-        if self.state_cache < 0:
-            raise ConfigError("state_cache must be >= 0")
+        if self.state_cache < 0 or self.state_cache_mb < 1:
+            raise ConfigError("state_cache must be >= 0 and state_cache_mb >= 1")
         if self.batch_within_s <= 0 or self.backlog_within_s < self.batch_within_s:
             raise ConfigError(
                 "batch_within_s must be > 0 and backlog_within_s >= batch_within_s"
@@ -154,6 +169,16 @@ class StreamConfig:
             self.batch_within_s,
             self.backlog_within_s,
             self.backlog_records,
+        )
+
+    @property
+    def writer_limits(self) -> WriterLimits:
+        """What bounds the online writer child's memory (writer_process.py)."""
+        return WriterLimits(
+            self.malloc_arenas,
+            self.malloc_trim_s,
+            self.writer_rows_per_send,
+            self.writer_sqlite_cache_mb,
         )
 
     @property

@@ -15,6 +15,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
+import sys
 from functools import cache
 from typing import Any
 
@@ -52,3 +54,22 @@ def trim() -> bool:
     """Give every arena's free pages back to the kernel; True if memory was released."""
     libc = _glibc()
     return bool(libc.malloc_trim(0)) if libc is not None else False
+
+
+def arrow_on_system_malloc() -> bool:
+    """Route Arrow's buffers (the sink's offline parquet parts) through the C library's
+    malloc, so the arena cap and `trim` cover them; True if all of Arrow follows.
+
+    pyarrow's default pool (mimalloc) keeps freed pages of its own: ~65–95 MiB of a
+    worker's RSS on `large` (bench/RESULTS.md, session 21). Arrow's C++ code fixes its
+    default pool on first use, from `ARROW_DEFAULT_MEMORY_POOL` (set here unless the
+    environment already says): call this before pyarrow is imported. Afterwards only
+    pyarrow's own calls can still be moved (`set_memory_pool`), and it returns False.
+    """
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    if "pyarrow" not in sys.modules:
+        return True
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+    return False

@@ -36,13 +36,15 @@ class PairStage:
         partitions: int,
         window_ms: int = us.WINDOW_MS,
         keep: int = 0,
+        keep_bytes: int = 0,
     ) -> None:
         self.sink, self.clock, self.partitions = sink, clock, partitions
         self.window_ms = window_ms
-        self.pairs = WorkingSet(pairs, ps.PairState.from_json, keep)
-        """Edges' states; each working set keeps up to `keep` decoded ones between batches."""
-        self.items = WorkingSet(items, ps.ItemPopularity.from_json, keep)
-        self.item_users = WorkingSet(items, ps.ItemUser.from_json, keep)
+        self.pairs = WorkingSet(pairs, ps.PairState.from_json, keep, keep_bytes)
+        """Edges' states; each working set keeps up to `keep` decoded ones (and
+        `keep_bytes`, if > 0) between batches."""
+        self.items = WorkingSet(items, ps.ItemPopularity.from_json, keep, keep_bytes)
+        self.item_users = WorkingSet(items, ps.ItemUser.from_json, keep, keep_bytes)
         self.items_in: dict[int, set[str]] = {}
         """Per partition, the items whose popularity it holds (checked each new day)."""
 

@@ -29,6 +29,11 @@ def record_position(offset: int, index: int) -> int:
     return offset * RECORDS_PER_OFFSET + index
 
 
+_PER_USER_B, _PER_TIME_B, _PER_DAY_B, _PER_ID_B = 160, 40, 70, 110
+"""approx_bytes' estimates per element (a dict slot, its key and value objects), checked
+against a deep size in tests/stream_processors/test_working_set.py."""
+
+
 @dataclass
 class PairState:
     """One co-listening edge: its items, relation and each user's co-listen times."""
@@ -46,6 +51,11 @@ class PairState:
     """(oldest, newest) co-listen time held, when users is not empty. Derived, never
     stored: computed on first use and kept in step by add() and expire_pair(), so that a
     record costs the same whether the pair has two users or two thousand."""
+
+    def approx_bytes(self) -> int:
+        """Roughly the decoded state's memory (working_set bounds its cache with it)."""
+        times = sum(len(t) for t in self.users.values())
+        return 900 + _PER_USER_B * len(self.users) + _PER_TIME_B * times
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly form for the changelogged table (copies: shares no list)."""
@@ -171,6 +181,10 @@ class ItemPopularity:
     offset: int = -1
     """Newest stage-2 record position (see record_position) this popularity counts."""
 
+    def approx_bytes(self) -> int:
+        """Roughly the decoded state's memory (working_set bounds its cache with it)."""
+        return 900 + _PER_DAY_B * (len(self.streams) + len(self.users))
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly form (day keys as strings, as JSON requires)."""
         return {
@@ -212,6 +226,10 @@ class ItemUser:
     _oldest_day: int | None = field(default=None, repr=False, compare=False)
     """min(ids.values()) once computed (derived, never stored): a stream only scans the
     ids when the oldest may have left the window."""
+
+    def approx_bytes(self) -> int:
+        """Roughly the decoded state's memory (working_set bounds its cache with it)."""
+        return 600 + _PER_ID_B * len(self.ids)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly form: per day (a string key), that day's digests packed."""

@@ -55,7 +55,8 @@ class FeatureSink:
     Re-applying a flush is harmless (rows are absolute and keyed), so a replay after a crash
     converges to the same store. Online rows go to the view's Feast online store through
     `OnlineWriter` (the rows a push would write, without its per-batch DataFrame and Arrow
-    conversion; every view of a flush in one SQLite transaction); the same rows, each with
+    conversion; each write it is given in one SQLite transaction, and `WriterProcess`
+    gives it a flush in bounded messages); the same rows, each with
     its event timestamp, are written as parquet parts to the view's offline folder (the
     push source's batch source).
     """
@@ -75,7 +76,12 @@ class FeatureSink:
         self.worker_id = worker_id or uuid.uuid4().hex[:8]
         self._pending: dict[str, _Pending] = {v: _Pending() for v in schemas}
         self._lock = threading.Lock()
-        self._write_lock = threading.Lock()  # one store write at a time
+        # one online write at a time, and one offline write at a time, but never one
+        # behind the other: an online flush into a big store can take seconds to tens of
+        # seconds on `large`, and offline rows (every version) held that long were the
+        # worker's memory peaks (bench/RESULTS.md, session 21)
+        self._online_lock = threading.Lock()
+        self._offline_lock = threading.Lock()
         self.failures = 0
         self._seq = 0
         self.rows_written = 0
@@ -109,7 +115,7 @@ class FeatureSink:
 
     def flush_online(self) -> int:
         """Push the latest row per key of every view to the online store; return rows pushed."""
-        with self._write_lock:
+        with self._online_lock:
             return self._flush_online()
 
     def _flush_online(self) -> int:
@@ -135,7 +141,7 @@ class FeatureSink:
 
     def flush_offline(self) -> int:
         """Write every staged row version, with its event timestamp, as offline parquet parts."""
-        with self._write_lock:
+        with self._offline_lock:
             return self._flush_offline()
 
     def _flush_offline(self) -> int:

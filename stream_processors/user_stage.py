@@ -49,11 +49,13 @@ class UserStage:
         window_ms: int = us.WINDOW_MS,
         cap: int = 50,
         keep: int = 0,
+        keep_bytes: int = 0,
     ) -> None:
         self.sink, self.clock, self.partitions = sink, clock, partitions
         self.window_ms, self.cap = window_ms, cap
-        self.users = WorkingSet(table, us.UserState.from_json, keep)
-        """Users' states; up to `keep` decoded ones kept between batches."""
+        self.users = WorkingSet(table, us.UserState.from_json, keep, keep_bytes)
+        """Users' states; up to `keep` decoded ones (and `keep_bytes`, if > 0) kept
+        between batches."""
 
     def fold(
         self, raw: bytes | None, partition: int, offset: int, out: Routed

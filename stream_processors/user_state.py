@@ -88,6 +88,13 @@ class UserState:
             del entries[bisect.bisect_left(entries, (prev[0], item_id))]
         bisect.insort(self.ordered(item_type), (ts, item_id))
 
+    def approx_bytes(self) -> int:
+        """Roughly the decoded state's memory (working_set bounds its cache with it): per
+        signal time an int in a list, per item a dict entry, its tuple and its place in
+        the order."""
+        times = sum(len(v) for v in self.signals.values())
+        return 1700 + 40 * times + 250 * len(self.items)
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly form for the changelogged table (copies: shares no list)."""
         return {

@@ -9,11 +9,14 @@ since batch processing has no single "current event" to take it from.
 Decoded states can outlive their batch (`keep` > 0): after a commit the batch's states
 equal what the table holds, so the next batch that touches the key takes the decoded
 state instead of decoding the table's value again (for a heavy user or a busy pair that
-decode grows with the state). The cache holds at most `keep` keys (least recently used
-go first) and is dropped whole by `forget()` (the stage calls it on every restore, i.e.
-after each rebalance, when another worker may have written the keys) and by a reset
-without a commit (an abandoned batch). States kept this way must not share mutable
-parts with what `to_json()` hands the table.
+decode grows with the state). The cache holds at most `keep` keys and, with a
+`budget_bytes`, states of at most that many bytes by their own estimate (`approx_bytes`;
+least recently used go first). A count alone did not bound it: states grow with their
+history until the window is full, so 20,000 kept users took ever more memory through a
+`large` replay (bench/RESULTS.md, session 21). The cache is dropped whole by
+`forget()` (the stage calls it on every restore, i.e. after each rebalance, when another
+worker may have written the keys) and by a reset without a commit (an abandoned batch).
+States kept this way must not share mutable parts with what `to_json()` hands the table.
 """
 
 from __future__ import annotations
@@ -26,10 +29,14 @@ from stream_processors.rocks_store import in_partition
 
 
 class Durable(Protocol):
-    """A state that the table stores as JSON."""
+    """A state that the table stores as JSON and can estimate its memory."""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly form."""
+        ...
+
+    def approx_bytes(self) -> int:
+        """Roughly the decoded state's memory (a few len() calls, no traversal)."""
         ...
 
 
@@ -54,12 +61,20 @@ class WorkingSet(Generic[S]):
         table: PartitionedTable,
         decode: Callable[[dict[str, Any] | None], S],
         keep: int = 0,
+        budget_bytes: int = 0,
     ) -> None:
+        """Read and write `table` through `decode`d states; keep up to `keep` of them
+        between batches, and with budget_bytes > 0 up to that many bytes of them."""
         self.table, self.decode, self.keep = table, decode, keep
+        self.budget_bytes = budget_bytes
         self.states: dict[str, S] = {}
         self.dirty: dict[str, int] = {}
         self.cache: OrderedDict[str, S] = OrderedDict()
         """Committed states of earlier batches, least recently used first."""
+        self._sizes: dict[str, int] = {}
+        """approx_bytes of each kept state as it was kept (with a budget)."""
+        self.cache_bytes = 0
+        """Their sum."""
         self.decodes = 0
 
     def get(self, key: str, partition: int) -> S:
@@ -67,7 +82,7 @@ class WorkingSet(Generic[S]):
         on-disk store reads it from `partition`'s database, where the key's writes go."""
         st = self.states.get(key)
         if st is None:
-            st = self.cache.pop(key, None)
+            st = self._take(key)
             if st is None:
                 with in_partition(partition):
                     raw = self.table[key]
@@ -78,7 +93,7 @@ class WorkingSet(Generic[S]):
 
     def put(self, key: str, state: S, partition: int) -> None:
         """Mark the key changed; it is written to the table on commit()."""
-        self.cache.pop(key, None)
+        self._take(key)
         self.states[key] = state
         self.dirty[key] = partition
 
@@ -105,15 +120,30 @@ class WorkingSet(Generic[S]):
         elif self.keep:
             cache = self.cache
             for key, st in self.states.items():
-                cache[key] = st  # popped by get(), so this appends: most recent last
-            while len(cache) > self.keep:
-                cache.popitem(last=False)
+                cache[key] = st  # taken by get(), so this appends: most recent last
+            if self.budget_bytes:
+                sizes = self._sizes
+                for key, st in self.states.items():
+                    sizes[key] = size = st.approx_bytes()
+                    self.cache_bytes += size
+            while len(cache) > self.keep or self.cache_bytes > self.budget_bytes > 0:
+                key, _ = cache.popitem(last=False)
+                self.cache_bytes -= self._sizes.pop(key, 0)
         self.states.clear()
         self.dirty.clear()
 
     def forget(self) -> None:
         """Drop every kept state (the table may have changed behind this worker)."""
         self.cache.clear()
+        self._sizes.clear()
+        self.cache_bytes = 0
+
+    def _take(self, key: str) -> S | None:
+        """Take a kept state out of the cache (None if it is not kept)."""
+        st = self.cache.pop(key, None)
+        if st is not None and self.budget_bytes:
+            self.cache_bytes -= self._sizes.pop(key, 0)
+        return st
 
 
 def chunked(records: list[Any], size: int) -> Iterator[list[Any]]:

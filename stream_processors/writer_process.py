@@ -21,7 +21,8 @@ import multiprocessing as mp
 import signal
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -36,16 +37,50 @@ class StoreWriteError(RuntimeError):
     """The child could not write a batch; the message is the child's error."""
 
 
+@dataclass(frozen=True)
+class WriterLimits:
+    """What bounds the writer child's memory (the StreamConfig fields of the same names)."""
+
+    malloc_arenas: int = 0
+    """glibc malloc arenas of the child (malloc_tuning.py; 0: glibc's default)."""
+    malloc_trim_s: float = 0.0
+    """Give freed malloc memory back at least this often, after a write (0: never)."""
+    rows_per_send: int = 2000
+    """Rows per message to the child: its transient memory per write."""
+    sqlite_cache_mb: int = 16
+    """SQLite page cache of the child's connection (OnlineWriter)."""
+
+    def __post_init__(self) -> None:
+        if self.rows_per_send < 1 or self.sqlite_cache_mb < 1:
+            raise ValueError("rows_per_send and sqlite_cache_mb must be >= 1")
+
+
+def split_rows(
+    batches: Mapping[str, Sequence[dict[str, Any]]], rows: int
+) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """The batches as messages of at most `rows` rows each, every row once, in order."""
+    message: dict[str, list[dict[str, Any]]] = {}
+    room = rows
+    for view, view_rows in batches.items():
+        start = 0
+        while start < len(view_rows):
+            take = list(view_rows[start : start + room])
+            message[view] = take
+            start, room = start + len(take), room - len(take)
+            if room == 0:
+                yield message
+                message, room = {}, rows
+    if message:
+        yield message
+
+
 def _serve(
-    conn: Connection,
-    store_cfg: FeatureStoreConfig,
-    malloc_arenas: int = 0,
-    malloc_trim_s: float = 0.0,
+    conn: Connection, store_cfg: FeatureStoreConfig, limits: WriterLimits
 ) -> None:
     """Child main: open the store, then write each batch received until told to stop."""
     from colisten.lean import block_torch
 
-    malloc_tuning.limit_arenas(malloc_arenas)
+    malloc_tuning.limit_arenas(limits.malloc_arenas)
 
     # SIGTERM/SIGINT sent to the worker's process group (a supervisor, Ctrl-C) must not
     # kill the writer before the worker's final flush; the worker closes it, or its EOF does
@@ -57,7 +92,9 @@ def _serve(
     from feature_repo.store import open_store
 
     try:
-        writer = OnlineWriter(open_store(store_cfg), PUSH_FED_LAYOUTS)
+        writer = OnlineWriter(
+            open_store(store_cfg), PUSH_FED_LAYOUTS, limits.sqlite_cache_mb
+        )
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         conn.send((False, f"writer start failed: {exc!r}"))
         return
@@ -75,7 +112,8 @@ def _serve(
         except Exception as exc:  # noqa: BLE001 - every store error goes back to the sink
             conn.send((False, repr(exc)))
         del batches  # freed before a trim
-        if malloc_trim_s and time.monotonic() - trimmed >= malloc_trim_s:
+        trim_s = limits.malloc_trim_s
+        if trim_s and time.monotonic() - trimmed >= trim_s:
             malloc_tuning.trim()
             trimmed = time.monotonic()
 
@@ -84,15 +122,11 @@ class WriterProcess:
     """`OnlineWriter` in a child process: write() ships a batch and waits for the result."""
 
     def __init__(
-        self,
-        store_cfg: FeatureStoreConfig,
-        malloc_arenas: int = 0,
-        malloc_trim_s: float = 0.0,
+        self, store_cfg: FeatureStoreConfig, limits: WriterLimits | None = None
     ) -> None:
-        """Start the child; it caps its malloc arenas and trims freed memory as given
-        (malloc_tuning.py; 0: glibc's defaults)."""
+        """Start the child, which keeps within `limits` (WriterLimits' defaults if None)."""
         self.store_cfg = store_cfg
-        self._malloc = (malloc_arenas, malloc_trim_s)
+        self.limits = limits or WriterLimits()
         self._ctx = mp.get_context("spawn")  # no forked event loop or Kafka sockets
         self._lock = threading.Lock()
         self._proc: Any = None
@@ -104,7 +138,7 @@ class WriterProcess:
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
             target=_serve,
-            args=(child, self.store_cfg, *self._malloc),
+            args=(child, self.store_cfg, self.limits),
             name="colisten-store-writer",
             daemon=True,
         )
@@ -136,15 +170,18 @@ class WriterProcess:
             if self._conn is None or not self._proc.is_alive():
                 self._restart()
             assert self._conn is not None
-            try:
-                self._conn.send(dict(batches))
-                ok, payload = self._conn.recv()
-            except (EOFError, OSError) as exc:
-                self._conn = None  # restarted on the next write
-                raise StoreWriteError(f"store writer died: {exc!r}") from exc
-            if not ok:
-                raise StoreWriteError(payload)
-            return int(payload)
+            written = 0
+            for message in split_rows(batches, self.limits.rows_per_send):
+                try:
+                    self._conn.send(message)
+                    ok, payload = self._conn.recv()
+                except (EOFError, OSError) as exc:
+                    self._conn = None  # restarted on the next write
+                    raise StoreWriteError(f"store writer died: {exc!r}") from exc
+                if not ok:
+                    raise StoreWriteError(payload)
+                written += int(payload)
+            return written
 
     def _restart(self) -> None:
         if self._proc is not None:

@@ -22,6 +22,9 @@ def stream_worker(
     from colisten.lean import block_torch
 
     block_torch()
+    from stream_processors.malloc_tuning import arrow_on_system_malloc
+
+    arrow_on_system_malloc()  # all of Arrow only if nothing imported pyarrow yet
     from stream_processors.app import run_worker
 
     run_worker(loglevel=loglevel)

@@ -33,6 +33,17 @@ def test_bad_numbers_are_rejected() -> None:
         StreamConfig(bootstrap="127.0.0.1:1", rocksdb_block_cache_mb=0)
     with pytest.raises(ConfigError, match="malloc_arenas"):
         StreamConfig(bootstrap="127.0.0.1:1", malloc_trim_s=-1)
+    with pytest.raises(ConfigError, match="writer_rows_per_send"):
+        StreamConfig(bootstrap="127.0.0.1:1", writer_rows_per_send=0)
+
+
+def test_the_writer_limits_are_the_configs_fields() -> None:
+    cfg = StreamConfig(
+        bootstrap="127.0.0.1:1", writer_rows_per_send=7, writer_sqlite_cache_mb=3
+    )
+    limits = cfg.writer_limits
+    assert (limits.rows_per_send, limits.sqlite_cache_mb) == (7, 3)
+    assert (limits.malloc_arenas, limits.malloc_trim_s) == (2, 10.0)
 
 
 def test_partitions_follow_colisten_partitions_unless_the_worker_says_otherwise(

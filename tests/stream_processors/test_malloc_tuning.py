@@ -62,3 +62,29 @@ def test_the_arena_cap_is_accepted() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "True"
+
+
+@pytest.mark.parametrize("pyarrow_first", [False, True])
+def test_arrow_buffers_go_through_the_system_malloc(pyarrow_first: bool) -> None:
+    script = textwrap.dedent(
+        f"""
+        import os
+        os.environ.pop("ARROW_DEFAULT_MEMORY_POOL", None)
+        if {pyarrow_first}:
+            import pyarrow
+        from stream_processors import malloc_tuning
+
+        everything = malloc_tuning.arrow_on_system_malloc()
+        import pyarrow as pa
+
+        table = pa.table({{"x": list(range(100_000))}})
+        system = pa.system_memory_pool().bytes_allocated()
+        print(everything, pa.default_memory_pool().backend_name, system)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    everything, backend, system = out.split()
+    assert everything == str(not pyarrow_first) and backend == "system"
+    assert int(system) >= 800_000  # the table's 100k int64s live in the system pool

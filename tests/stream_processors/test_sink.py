@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,3 +84,33 @@ def test_stamps_become_exact_utc_times_and_back() -> None:
         when = stamp_time(stamp)
         assert when == pd.Timestamp(stamp, unit="us", tz="UTC")
         assert time_stamp(when) == stamp
+
+
+class BlockedWriter(FlakyWriter):
+    """A writer whose writes wait until released (a slow online store)."""
+
+    def __init__(self) -> None:
+        super().__init__(failures=0)
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def write(self, batches: Mapping[str, Sequence[dict[str, Any]]]) -> int:
+        self.entered.set()
+        assert self.release.wait(10)
+        return super().write(batches)
+
+
+def test_offline_rows_are_written_while_an_online_write_is_slow(
+    tmp_path: Path,
+) -> None:
+    writer = BlockedWriter()
+    sink = _sink(writer, tmp_path)
+    sink.stage("user_weak_signals", "u1", _row(1), 1_000)
+    online = threading.Thread(target=sink.flush_online)
+    online.start()
+    assert writer.entered.wait(10)  # the online write is in flight, and stays
+    sink.stage("user_weak_signals", "u1", _row(2), 2_000)
+    assert sink.flush_offline() == 2  # not held behind it
+    assert not writer.written
+    writer.release.set()
+    online.join(10)
+    assert writer.written and sink.flush_online() == 1  # the newer row, next flush

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from collections import deque
 from typing import Any
 
+from stream_processors.pair_state import ItemPopularity, ItemUser, PairState
 from stream_processors.user_state import UserState
 from stream_processors.working_set import WorkingSet, chunked
 
@@ -82,3 +85,63 @@ def test_abandoned_batch_and_forget_drop_kept_states() -> None:
     table["u1"] = {**table["u1"], "o": 41}  # another worker wrote it (a rebalance)
     ws.forget()
     assert ws.get("u1", 0).offset == 41
+
+
+def _user(times: int, items: int) -> UserState:
+    st = UserState()
+    st.signals["stream_podcast_90d"] = [1_700_000_000_000 + t for t in range(times)]
+    for i in range(items):
+        st.touch(f"pod-{i:06d}", 1_700_000_000_000 + i, "podcast", "stream")
+    return st
+
+
+def test_a_byte_budget_evicts_the_least_recent_states_past_it() -> None:
+    big, small = _user(200, 50), _user(1, 1)
+    budget = big.approx_bytes() + 2 * small.approx_bytes()
+    ws = WorkingSet(FakeTable(), UserState.from_json, keep=100, budget_bytes=budget)
+    for key, st in (("big", big), ("s1", small), ("s2", _user(1, 1))):
+        ws.get(key, 0)
+        ws.states[key] = st  # as a batch that read and folded them leaves them
+    ws.reset()  # all three fit
+    assert list(ws.cache) == ["big", "s1", "s2"] and ws.cache_bytes == budget
+    ws.get("s3", 0)
+    ws.states["s3"] = _user(1, 1)
+    ws.reset()  # one more small one: the oldest (the big one) goes
+    assert list(ws.cache) == ["s1", "s2", "s3"]
+    assert ws.cache_bytes == 3 * small.approx_bytes()
+    assert ws.get("s1", 0) is small and ws.cache_bytes == 2 * small.approx_bytes()
+    ws.reset()
+    assert list(ws.cache) == ["s2", "s3", "s1"]  # taken and kept again: most recent
+    ws.forget()
+    assert not ws.cache and ws.cache_bytes == 0
+
+
+def _deep_size(obj: object, seen: set[int]) -> int:
+    """Bytes of obj and everything it references (once each)."""
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    size = sys.getsizeof(obj)
+    if isinstance(obj, dict):
+        size += sum(_deep_size(k, seen) + _deep_size(v, seen) for k, v in obj.items())
+    elif isinstance(obj, list | tuple | set | deque):
+        size += sum(_deep_size(x, seen) for x in obj)
+    elif hasattr(obj, "__dict__"):
+        size += _deep_size(vars(obj), seen)
+    return size
+
+
+def test_approx_bytes_is_within_a_factor_of_two_of_the_deep_size() -> None:
+    pair = PairState("ab-1", "pod-2", "ab_pod")
+    for u in range(300):
+        pair.users[f"user-{u:08d}"] = [1_700_000_000_000 + u, 1_700_000_100_000 + u]
+    pop = ItemPopularity(
+        "podcast", {d: 3 for d in range(90)}, {d: 2 for d in range(90)}
+    )
+    item_user = ItemUser(20_000, {2**60 + i: 20_000 + i % 90 for i in range(200)})
+    user = _user(500, 120)
+    user.ordered("podcast")  # as after a fold: the order is built
+    empty = (UserState(), PairState(), ItemPopularity(), ItemUser())
+    for st in (pair, pop, item_user, user, *empty):
+        ratio = st.approx_bytes() / _deep_size(st, set())
+        assert 0.5 <= ratio <= 2.0, (type(st).__name__, ratio)
